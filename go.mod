@@ -1,0 +1,3 @@
+module ampsflume
+
+go 1.26.8
