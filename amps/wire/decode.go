@@ -1,0 +1,435 @@
+package wire
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// ParseHeader parses the JSON header object at the start of b (skipping leading
+// whitespace) into h (which it Resets first), accepting every alias of every field
+// and ignoring unknown keys; it returns the number of bytes consumed.
+//
+// The parser is a single forward scan. Keys are matched without allocating;
+// only string values that are kept are copied out of b.
+func ParseHeader(b []byte, h *Header) (n int, err error) {
+	h.Reset()
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return 0, frameErr("header does not start with '{'")
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, frameErr("header key is not a string")
+		}
+		ks, ke, esc, next, ok := scanString(b, i)
+		if !ok {
+			return 0, frameErr("unterminated header key")
+		}
+		var key []byte
+		if esc {
+			key = unescape(nil, b[ks:ke])
+		} else {
+			key = b[ks:ke]
+		}
+		i = skipSpace(b, next)
+		if i >= len(b) || b[i] != ':' {
+			return 0, frameErr("missing ':' after header key")
+		}
+		i = skipSpace(b, i+1)
+		if i >= len(b) {
+			return 0, frameErr("truncated header")
+		}
+		var raw []byte // the value's bytes (string contents or literal token)
+		quoted, escaped, isNull := false, false, false
+		switch c := b[i]; {
+		case c == '"':
+			vs, ve, e, nx, ok := scanString(b, i)
+			if !ok {
+				return 0, frameErr("unterminated header value")
+			}
+			raw, quoted, escaped, i = b[vs:ve], true, e, nx
+		case c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n':
+			s := i
+			for i < len(b) && isLiteralByte(b[i]) {
+				i++
+			}
+			raw = b[s:i]
+			switch string(raw) {
+			case "null":
+				isNull = true
+			case "true", "false":
+			default:
+				if !isNumber(raw) {
+					return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
+				}
+			}
+		default:
+			return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
+		}
+		if !isNull {
+			if err := h.set(key, raw, quoted, escaped); err != nil {
+				return 0, err
+			}
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return 0, frameErr("truncated header")
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return 0, frameErr("expected ',' or '}' in header")
+		}
+	}
+}
+
+// ParseMessage splits a frame body into h and the payload (a sub-slice of frame).
+func ParseMessage(frame []byte, h *Header) (payload []byte, err error) {
+	n, err := ParseHeader(frame, h)
+	if err != nil {
+		return nil, err
+	}
+	return frame[n:], nil
+}
+
+// ForEachRecord walks the records of a sow frame's payload (the bytes after the sow header).
+// The Header passed to fn is reused between records; data aliases payload.
+func ForEachRecord(payload []byte, fn func(h *Header, data []byte) error) error {
+	var h Header
+	i := 0
+	for {
+		i = skipSpace(payload, i)
+		if i >= len(payload) {
+			return nil
+		}
+		n, err := ParseHeader(payload[i:], &h)
+		if err != nil {
+			return err
+		}
+		i += n
+		if !h.HasLength {
+			return frameErr("sow record header without l")
+		}
+		if h.Length < 0 || h.Length > len(payload)-i {
+			return frameErr("sow record length " + strconv.Itoa(h.Length) + " exceeds frame")
+		}
+		data := payload[i : i+h.Length : i+h.Length]
+		i += h.Length
+		if err := fn(&h, data); err != nil {
+			return err
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func isLiteralByte(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '+' || c == '.'
+}
+
+func isNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+		digits++
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			d++
+		}
+		if d == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			d++
+		}
+		if d == 0 {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// scanString scans the JSON string starting at b[i] == '"'. It returns the
+// bounds of its contents, whether they contain escapes, and the index after
+// the closing quote.
+func scanString(b []byte, i int) (start, end int, escaped bool, next int, ok bool) {
+	start = i + 1
+	for j := start; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return start, j, escaped, j + 1, true
+		}
+	}
+	return 0, 0, false, 0, false
+}
+
+// unescape decodes JSON escapes. Like the C-family clients it is lenient:
+// a backslash before any other character yields that character, and a
+// malformed \u escape is kept literally.
+func unescape(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, ok := hex4(s, i+1)
+			if !ok {
+				dst = append(dst, '\\', 'u')
+				continue
+			}
+			i += 4
+			if utf16IsHighSurrogate(r) && i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+				if r2, ok := hex4(s, i+3); ok && r2 >= 0xDC00 && r2 <= 0xDFFF {
+					r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
+					i += 6
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default:
+			dst = append(dst, s[i])
+		}
+	}
+	return dst
+}
+
+func utf16IsHighSurrogate(r rune) bool { return r >= 0xD800 && r <= 0xDBFF }
+
+func hex4(s []byte, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s[i : i+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+func valueString(raw []byte, escaped bool) string {
+	if escaped {
+		return string(unescape(make([]byte, 0, len(raw)), raw))
+	}
+	return string(raw)
+}
+
+func parseIntValue(key, raw []byte, escaped bool) (int, error) {
+	if escaped {
+		raw = unescape(nil, raw)
+	}
+	v, ok := atoi(raw)
+	if !ok {
+		return 0, frameErr("bad number for " + strconv.Quote(string(key)))
+	}
+	return v, nil
+}
+
+// atoi parses a decimal integer without allocating. A fractional part of
+// zeros (as some encoders write integers, e.g. 10.0) is accepted.
+func atoi(b []byte) (int, bool) {
+	neg := false
+	i := 0
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		neg = b[i] == '-'
+		i++
+	}
+	if i >= len(b) {
+		return 0, false
+	}
+	var v int64
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if v > (1<<62)/10 {
+			return 0, false
+		}
+		v = v*10 + int64(b[i]-'0')
+	}
+	if i < len(b) && b[i] == '.' {
+		for i++; i < len(b) && b[i] == '0'; i++ {
+		}
+	}
+	if i != len(b) {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return int(v), true
+}
+
+func atou(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (^uint64(0)-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}
+
+// set stores one header field. The switch on string(key) compiles to a
+// comparison without allocating.
+func (h *Header) set(key, raw []byte, quoted, escaped bool) error {
+	str := func() string { return valueString(raw, escaped) }
+	var err error
+	switch string(key) {
+	case "c", "cmd", "command":
+		h.Command = str()
+	case "cid", "cmd_id", "command_id":
+		h.CommandID = str()
+	case "t", "topic":
+		h.Topic = str()
+	case "sub_id", "subid", "SubId":
+		h.SubID = str()
+	case "sids", "sub_ids":
+		h.SubIDs = str()
+	case "query_id", "qid", "QueryId":
+		h.QueryID = str()
+	case "a", "ack", "ack_type", "AckTyp":
+		h.AckType = str()
+	case "status":
+		h.Status = str()
+	case "reason":
+		h.Reason = str()
+	case "bm", "bookmark":
+		h.Bookmark = str()
+	case "ts", "timestamp":
+		h.Timestamp = str()
+	case "k", "sow_key", "SowKey":
+		h.SowKey = str()
+	case "sow_keys", "SowKeys":
+		h.SowKeys = str()
+	case "x", "correlation_id", "CorrelationId":
+		h.CorrelationID = str()
+	case "filter", "f":
+		h.Filter = str()
+	case "o", "opts", "options":
+		h.Options = str()
+	case "orderby", "order_by", "OrderBy":
+		h.OrderBy = str()
+	case "client_name", "ClientName":
+		h.ClientName = str()
+	case "user_id", "UserId":
+		h.UserID = str()
+	case "pw", "auth_key", "password":
+		h.Password = str()
+	case "version", "Version":
+		h.Version = str()
+	case "mt", "message_type", "MessageType":
+		h.MessageType = str()
+	case "lp", "lease_period", "LeasePeriod":
+		h.LeasePeriod = str()
+	case "gseq", "group_seq_num", "GroupSequenceNumber":
+		h.GroupSeq = str()
+	case "e", "expiration", "Expiration":
+		h.Expiration = str()
+	case "heartbeat", "Heartbeat":
+		h.Heartbeat = str()
+	case "s", "seq", "Seq", "seq_id":
+		r := raw
+		if escaped {
+			r = unescape(nil, raw)
+		}
+		v, ok := atou(r)
+		if !ok {
+			return frameErr("bad sequence number " + strconv.Quote(string(raw)))
+		}
+		h.Seq, h.HasSeq = v, true
+	case "bs", "batch_size", "BatchSize":
+		h.BatchSize, err = parseIntValue(key, raw, escaped)
+	case "top_n", "TopN":
+		h.TopN, err = parseIntValue(key, raw, escaped)
+	case "l", "msg_len", "MessageLength":
+		h.Length, err = parseIntValue(key, raw, escaped)
+		h.HasLength = err == nil
+	case "matches", "Matches":
+		h.Matches, err = parseIntValue(key, raw, escaped)
+		h.HasStats = true
+	case "topic_matches", "TopicMatches":
+		h.TopicMatches, err = parseIntValue(key, raw, escaped)
+		h.HasStats = true
+	case "records_inserted", "RecordsInserted":
+		h.RecordsInserted, err = parseIntValue(key, raw, escaped)
+		h.HasStats = true
+	case "records_updated", "RecordsUpdated":
+		h.RecordsUpdated, err = parseIntValue(key, raw, escaped)
+		h.HasStats = true
+	case "records_deleted", "RecordsDeleted":
+		h.RecordsDeleted, err = parseIntValue(key, raw, escaped)
+		h.HasStats = true
+	case "records_returned", "RecordsReturned":
+		h.RecordsReturned, err = parseIntValue(key, raw, escaped)
+		h.HasStats = true
+	}
+	_ = quoted
+	return err
+}

@@ -1,0 +1,72 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"strconv"
+)
+
+// Reader reads frames from a stream. It is not safe for concurrent use.
+type Reader struct {
+	r        io.Reader
+	maxFrame int
+	hdr      [4]byte
+	buf      []byte
+}
+
+// NewReader returns a Reader over r that rejects frames longer than maxFrame
+// bytes (DefaultMaxFrame when maxFrame <= 0). Wrap r in a bufio.Reader when it
+// is a raw socket: the Reader issues two reads per frame.
+func NewReader(r io.Reader, maxFrame int) *Reader {
+	if maxFrame <= 0 {
+		maxFrame = DefaultMaxFrame
+	}
+	return &Reader{r: r, maxFrame: maxFrame}
+}
+
+// growStep bounds how much buffer a frame may claim before its bytes have
+// actually arrived, so that a forged length cannot make the reader allocate
+// maxFrame bytes up front.
+const growStep = 1 << 20
+
+// Next returns the next frame's body (header+payload, without the length prefix); the slice
+// is valid until the next call. Errors: io.EOF at a clean end, *FrameError (oversize length,
+// truncated frame) otherwise; other read errors are returned as they are.
+func (r *Reader) Next() ([]byte, error) {
+	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, frameErr("truncated length prefix")
+		}
+		return nil, err
+	}
+	n64 := uint64(binary.BigEndian.Uint32(r.hdr[:]))
+	if n64 > uint64(r.maxFrame) {
+		return nil, frameErr("frame length " + strconv.FormatUint(n64, 10) + " exceeds maximum " + strconv.Itoa(r.maxFrame))
+	}
+	n := int(n64)
+	r.buf = r.buf[:0]
+	for len(r.buf) < n {
+		want := n - len(r.buf)
+		if want > growStep {
+			want = growStep
+		}
+		start := len(r.buf)
+		if cap(r.buf)-start < want {
+			nb := make([]byte, start, start+want+start/2)
+			copy(nb, r.buf)
+			r.buf = nb
+		}
+		r.buf = r.buf[:start+want]
+		if _, err := io.ReadFull(r.r, r.buf[start:]); err != nil {
+			if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, frameErr("truncated frame: want " + strconv.Itoa(n) + " bytes")
+			}
+			return nil, err
+		}
+	}
+	return r.buf[:n], nil
+}
