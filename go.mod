@@ -1,3 +1,8 @@
 module ampsflume
 
 go 1.26.8
+
+require (
+	github.com/google/btree v1.1.3 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+)

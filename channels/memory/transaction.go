@@ -1,0 +1,212 @@
+package memory
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"ampsflume/flume"
+)
+
+type txState uint8
+
+const (
+	txNew txState = iota
+	txOpen
+	txCommitted
+	txRolledBack // by Rollback, Close, or a failed Commit
+	txClosed
+)
+
+func (s txState) String() string {
+	return [...]string{"NEW", "OPEN", "COMMITTED", "ROLLED BACK", "CLOSED"}[s]
+}
+
+// transaction stages puts locally, so a commit enters the whole batch into
+// the queue under one lock.
+type transaction struct {
+	ch    *Channel
+	state txState
+	// txCap is the channel's transactionCapacity when the transaction
+	// began: a reconfiguration does not change open transactions.
+	txCap     int
+	keepAlive time.Duration
+	puts      []*flume.Event
+	putSlots  int64
+	takes     []*flume.Event
+	takeSlots int64
+}
+
+func (t *transaction) stateError(op string) error {
+	return t.ch.errorf(op, fmt.Errorf("transaction is %s", t.state))
+}
+
+func (t *transaction) Begin() error {
+	if t.state != txNew {
+		return t.stateError("begin")
+	}
+	c := t.ch
+	c.mu.Lock()
+	stopped := c.stopped
+	t.txCap, t.keepAlive = c.cfg.TransactionCapacity, c.cfg.KeepAlive
+	c.mu.Unlock()
+	if stopped {
+		return c.errorf("begin", flume.ErrChannelClosed)
+	}
+	t.state = txOpen
+	return nil
+}
+
+func (t *transaction) Put(e *flume.Event) error {
+	if t.state != txOpen {
+		return t.stateError("put")
+	}
+	c := t.ch
+	c.counter.EventPutAttempt.Add(1)
+	if len(t.puts) >= t.txCap {
+		c.counter.EventPutError.Add(1)
+		return c.errorf("put", fmt.Errorf("%w: put list of capacity %d is full; commit more often or raise transactionCapacity",
+			flume.ErrTransactionFull, t.txCap))
+	}
+	t.puts = append(t.puts, e)
+	t.putSlots += slots(e)
+	return nil
+}
+
+func (t *transaction) Take() (*flume.Event, error) {
+	if t.state != txOpen {
+		return nil, t.stateError("take")
+	}
+	c := t.ch
+	c.counter.EventTakeAttempt.Add(1)
+	if len(t.takes) >= t.txCap {
+		c.counter.EventTakeError.Add(1)
+		return nil, c.errorf("take", fmt.Errorf("%w: take list of capacity %d is full; take fewer events per transaction or raise transactionCapacity",
+			flume.ErrTransactionFull, t.txCap))
+	}
+	c.mu.Lock()
+	var deadline time.Time
+	for c.queue.len() == 0 {
+		if c.stopped {
+			c.mu.Unlock()
+			return nil, c.errorf("take", flume.ErrChannelClosed)
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(t.keepAlive)
+		}
+		if !c.waitLocked(&c.notEmpty, deadline) {
+			stopped := c.stopped
+			c.mu.Unlock()
+			if stopped {
+				return nil, c.errorf("take", flume.ErrChannelClosed)
+			}
+			return nil, nil
+		}
+	}
+	if c.stopped {
+		c.mu.Unlock()
+		return nil, c.errorf("take", flume.ErrChannelClosed)
+	}
+	e := c.queue.popFront()
+	c.mu.Unlock()
+	t.takes = append(t.takes, e)
+	t.takeSlots += slots(e)
+	return e, nil
+}
+
+func (t *transaction) Commit() error {
+	if t.state != txOpen {
+		return t.stateError("commit")
+	}
+	c := t.ch
+	net := len(t.puts) - len(t.takes)
+	netSlots := t.putSlots - t.takeSlots
+	c.mu.Lock()
+	var deadline time.Time
+	for {
+		if c.stopped {
+			t.rollbackLocked()
+			c.mu.Unlock()
+			return c.errorf("commit", flume.ErrChannelClosed)
+		}
+		ok, why := c.fits(net, netSlots)
+		if ok {
+			break
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(t.keepAlive)
+		}
+		if !c.waitLocked(&c.hasRoom, deadline) && !c.stopped {
+			t.rollbackLocked()
+			c.mu.Unlock()
+			return c.errorf("commit", why)
+		}
+	}
+	if len(t.puts) > 0 {
+		c.queue.pushBack(t.puts)
+		c.notEmpty.notify()
+	}
+	c.used += net
+	c.usedSlots += netSlots
+	if net < 0 || netSlots < 0 {
+		c.hasRoom.notify()
+	}
+	c.mu.Unlock()
+	c.counter.EventPutSuccess.Add(int64(len(t.puts)))
+	c.counter.EventTakeSuccess.Add(int64(len(t.takes)))
+	t.state = txCommitted
+	t.release()
+	return nil
+}
+
+// rollbackLocked returns the taken events to the head of the queue; their
+// places were never given up. Staged puts are simply dropped.
+func (t *transaction) rollbackLocked() {
+	c := t.ch
+	if len(t.takes) > 0 {
+		c.queue.pushFront(t.takes)
+		c.notEmpty.notify()
+	}
+	c.counter.Rollback.Add(1)
+	t.state = txRolledBack
+	t.release()
+}
+
+func (t *transaction) release() {
+	clear(t.puts)
+	clear(t.takes)
+	t.puts, t.takes = t.puts[:0], t.takes[:0]
+	t.putSlots, t.takeSlots = 0, 0
+}
+
+// Rollback discards the puts and returns the takes. After a Commit that
+// failed (and so already rolled back) it does nothing, so the usual
+// "commit; on error rollback" pattern is safe.
+func (t *transaction) Rollback() error {
+	switch t.state {
+	case txOpen:
+		t.ch.mu.Lock()
+		t.rollbackLocked()
+		t.ch.mu.Unlock()
+		return nil
+	case txRolledBack:
+		return nil
+	}
+	return t.stateError("rollback")
+}
+
+var errCloseOpen = errors.New("transaction closed while open; it was rolled back")
+
+// Close ends the transaction. Closing an open transaction rolls it back and
+// reports the misuse; closing twice is harmless.
+func (t *transaction) Close() error {
+	switch t.state {
+	case txOpen:
+		_ = t.Rollback()
+		t.state = txClosed
+		return t.ch.errorf("close", errCloseOpen)
+	case txNew, txCommitted, txRolledBack:
+		t.state = txClosed
+	}
+	return nil
+}
