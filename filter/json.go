@@ -1,0 +1,356 @@
+package filter
+
+import (
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// The scanner below works on the raw message bytes. It never decodes the
+// whole document: a lookup walks object keys, skipping the values it does not
+// need, and stops at the first match. Every function is total: malformed
+// input makes a lookup fail (NULL), never panic.
+
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipWS(d []byte, i int) int {
+	for i < len(d) && isWS(d[i]) {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just after the closing quote of the string
+// whose opening quote is at i, or -1 when it is unterminated.
+func skipString(d []byte, i int) int {
+	i++
+	for i < len(d) {
+		switch d[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index just after the JSON value starting at i
+// (whitespace already skipped), or -1 when the value is malformed.
+func skipValue(d []byte, i int) int {
+	if i >= len(d) {
+		return -1
+	}
+	switch d[i] {
+	case '"':
+		return skipString(d, i)
+	case '{', '[':
+		depth := 0
+		for i < len(d) {
+			switch d[i] {
+			case '"':
+				i = skipString(d, i)
+				if i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	default:
+		start := i
+		for i < len(d) {
+			c := d[i]
+			if isWS(c) || c == ',' || c == '}' || c == ']' || c == ':' {
+				break
+			}
+			i++
+		}
+		if i == start {
+			return -1
+		}
+		return i
+	}
+}
+
+// objectField finds the value of key name in the object starting at i (the
+// '{'). It returns the start of the value, or -1.
+func objectField(d []byte, i int, name string) int {
+	i++
+	for {
+		i = skipWS(d, i)
+		if i >= len(d) || d[i] != '"' {
+			return -1
+		}
+		end := skipString(d, i)
+		if end < 0 {
+			return -1
+		}
+		key := d[i+1 : end-1]
+		i = skipWS(d, end)
+		if i >= len(d) || d[i] != ':' {
+			return -1
+		}
+		i = skipWS(d, i+1)
+		if keyEqual(key, name) {
+			if i >= len(d) {
+				return -1
+			}
+			return i
+		}
+		i = skipValue(d, i)
+		if i < 0 {
+			return -1
+		}
+		i = skipWS(d, i)
+		if i >= len(d) || d[i] != ',' {
+			return -1
+		}
+		i++
+	}
+}
+
+func keyEqual(raw []byte, name string) bool {
+	for _, c := range raw {
+		if c == '\\' {
+			s, ok := unescapeJSON(raw)
+			return ok && s == name
+		}
+	}
+	return string(raw) == name
+}
+
+// arrayElem returns the start of element n of the array at i (the '['), or -1.
+func arrayElem(d []byte, i int, n int) int {
+	i = skipWS(d, i+1)
+	if i < len(d) && d[i] == ']' {
+		return -1
+	}
+	for k := 0; ; k++ {
+		if i >= len(d) {
+			return -1
+		}
+		if k == n {
+			return i
+		}
+		i = skipValue(d, i)
+		if i < 0 {
+			return -1
+		}
+		i = skipWS(d, i)
+		if i >= len(d) || d[i] != ',' {
+			return -1
+		}
+		i = skipWS(d, i+1)
+	}
+}
+
+// arrayIter walks the elements of an array without allocating.
+type arrayIter struct {
+	d    []byte
+	i    int
+	done bool
+}
+
+func newArrayIter(d []byte, i int) arrayIter {
+	it := arrayIter{d: d, i: skipWS(d, i+1)}
+	if it.i >= len(d) || d[it.i] == ']' {
+		it.done = true
+	}
+	return it
+}
+
+// next returns the raw bytes of the next element, or false at the end (or on
+// malformed input).
+func (it *arrayIter) next() ([]byte, bool) {
+	if it.done {
+		return nil, false
+	}
+	start := it.i
+	end := skipValue(it.d, start)
+	if end < 0 {
+		it.done = true
+		return nil, false
+	}
+	j := skipWS(it.d, end)
+	if j < len(it.d) && it.d[j] == ',' {
+		it.i = skipWS(it.d, j+1)
+	} else {
+		it.done = true
+	}
+	return it.d[start:end], true
+}
+
+// scalarOf converts one raw JSON value to a Value. An array yields its first
+// element (AMPS: arithmetic and functions use the first element); an empty
+// array, an empty object, an empty string and null are NULL; a non-empty
+// object is its raw JSON text. When alias is true, strings without escapes
+// share memory with raw and must not outlive it.
+func scalarOf(raw []byte, alias bool) Value {
+	if len(raw) == 0 {
+		return NullValue
+	}
+	switch raw[0] {
+	case '"':
+		if len(raw) < 2 || raw[len(raw)-1] != '"' {
+			return NullValue
+		}
+		body := raw[1 : len(raw)-1]
+		if len(body) == 0 {
+			return NullValue
+		}
+		for _, c := range body {
+			if c == '\\' {
+				s, ok := unescapeJSON(body)
+				if !ok || s == "" {
+					return NullValue
+				}
+				return StringValue(s)
+			}
+		}
+		if alias {
+			return StringValue(unsafe.String(&body[0], len(body)))
+		}
+		return StringValue(string(body))
+	case '[':
+		it := newArrayIter(raw, 0)
+		e, ok := it.next()
+		if !ok {
+			return NullValue
+		}
+		return scalarOf(e, alias)
+	case '{':
+		j := skipWS(raw, 1)
+		if j >= len(raw) || raw[j] == '}' {
+			return NullValue
+		}
+		if alias {
+			return StringValue(unsafe.String(&raw[0], len(raw)))
+		}
+		return StringValue(string(raw))
+	case 't':
+		if string(raw) == "true" {
+			return BoolValue(true)
+		}
+	case 'f':
+		if string(raw) == "false" {
+			return BoolValue(false)
+		}
+	case 'n':
+		return NullValue
+	default:
+		return parseJSONNumber(raw)
+	}
+	return NullValue
+}
+
+// parseJSONNumber parses a JSON number token: integers (no '.', 'e' or 'E')
+// become integer Numbers unless they overflow int64.
+func parseJSONNumber(raw []byte) Value {
+	s := unsafe.String(&raw[0], len(raw))
+	isFloat := false
+	for _, c := range raw {
+		switch {
+		case c == '.' || c == 'e' || c == 'E':
+			isFloat = true
+		case c == '-' || c == '+' || (c >= '0' && c <= '9'):
+		default:
+			return NullValue
+		}
+	}
+	if !isFloat {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return IntValue(n)
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			return NullValue
+		}
+	}
+	return NumberValue(f)
+}
+
+// unescapeJSON decodes the body of a JSON string (without quotes).
+func unescapeJSON(b []byte) (string, bool) {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(b) {
+			return "", false
+		}
+		switch b[i] {
+		case '"', '\\', '/':
+			out = append(out, b[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(b, i+1)
+			if !ok {
+				return "", false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if i+6 < len(b)+0 && b[i+1] == '\\' && b[i+2] == 'u' {
+					if r2, ok := hex4(b, i+3); ok {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							r = d
+							i += 6
+						}
+					}
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			v = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(v)
+	}
+	return r, true
+}
