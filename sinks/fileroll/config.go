@@ -1,0 +1,109 @@
+package fileroll
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"ampsflume/flume"
+)
+
+// Defaults, as in Flume.
+const (
+	DefaultRollInterval = 30 * time.Second
+	DefaultBatchSize    = 100
+)
+
+// Spec declares the sink's type names and keys.
+var Spec = flume.Spec{
+	Alias: "file_roll",
+	Class: "org.apache.flume.sink.RollingFileSink",
+	Doc:   "Writes events to files in a local directory, starting a new file every sink.rollInterval seconds.",
+	Keys: []flume.Key{
+		{Name: "type", Type: "string", Required: true, Doc: "file_roll or org.apache.flume.sink.RollingFileSink"},
+		{Name: "channel", Type: "string", Required: true, Doc: "The channel to drain."},
+		{Name: "sink.directory", Type: "string", Required: true, Doc: "Directory the files are written to; created if missing."},
+		{Name: "sink.rollInterval", Type: "duration(s)", Default: "30", Doc: "Seconds between rolls to a new file; 0 writes one file and never rolls."},
+		{Name: "sink.batchSize", Type: "int", Default: "100", Doc: "Maximum events per transaction; must not exceed the channel's transactionCapacity."},
+		{Name: "sink.serializer", Type: "string", Default: "text", Doc: "text (the body) or header_and_text ({k=v, ...} then a space and the body)."},
+		{Name: "sink.serializer.appendNewline", Type: "bool", Default: "true", Doc: "Write a newline after each event."},
+		{Name: "sink.pathManager", Type: "string", Default: "default", Doc: "File naming: default (<prefix><startMillis>-<n>) or rolltime (<prefix><yyyyMMddHHmmss>-<n>)."},
+		{Name: "sink.pathManager.prefix", Type: "string", Default: "", Doc: "Text put before every file name."},
+		{Name: "sink.pathManager.extension", Type: "string", Default: "", Doc: "Extension added (after a dot) to every file name."},
+		{Name: "sink.fsync", Type: "bool", Default: "false", Doc: "fsync each batch before committing it; Flume only flushes."},
+	},
+}
+
+// File is what the sink needs of an open file; *os.File satisfies it.
+type File interface {
+	Write(p []byte) (int, error)
+	Truncate(size int64) error
+	Seek(offset int64, whence int) (int64, error)
+	Sync() error
+	Close() error
+}
+
+// Config is the sink's configuration.
+type Config struct {
+	Directory     string
+	RollInterval  time.Duration // 0: never roll
+	BatchSize     int
+	Serializer    string
+	AppendNewline bool
+	RollTimeNames bool // the rolltime path manager
+	Prefix        string
+	Extension     string
+	Fsync         bool
+
+	// Now and OpenFile replace the clock and the file system, for tests.
+	// OpenFile must fail if the file exists.
+	Now      func() time.Time
+	OpenFile func(path string) (File, error)
+}
+
+// ParseConfig reads the sink's keys.
+func ParseConfig(ctx *flume.Context) (Config, error) {
+	cfg := Config{AppendNewline: true}
+	var err error
+	if cfg.Directory, err = ctx.RequiredString("sink.directory"); err != nil {
+		return cfg, err
+	}
+	if strings.TrimSpace(cfg.Directory) == "" {
+		return cfg, ctx.Errorf("sink.directory", "must not be empty")
+	}
+	if cfg.RollInterval, err = ctx.Duration("sink.rollInterval", DefaultRollInterval, time.Second); err != nil {
+		return cfg, err
+	}
+	bs, err := ctx.IntRange("sink.batchSize", DefaultBatchSize, 1, 1<<30)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.BatchSize = int(bs)
+	cfg.Serializer = ctx.String("sink.serializer", "text")
+	if _, err := newSerializer(cfg.Serializer, true); err != nil {
+		return cfg, ctx.Errorf("sink.serializer", "%v", err)
+	}
+	if cfg.AppendNewline, err = ctx.Bool("sink.serializer.appendNewline", true); err != nil {
+		return cfg, err
+	}
+	switch pm := strings.ToLower(strings.TrimSpace(ctx.String("sink.pathManager", "default"))); pm {
+	case "default":
+	case "rolltime":
+		cfg.RollTimeNames = true
+	default:
+		return cfg, ctx.Errorf("sink.pathManager", "unknown path manager %q: use default or rolltime", pm)
+	}
+	cfg.Prefix = ctx.String("sink.pathManager.prefix", "")
+	cfg.Extension = ctx.String("sink.pathManager.extension", "")
+	if strings.ContainsRune(cfg.Prefix+cfg.Extension, os.PathSeparator) {
+		return cfg, ctx.Errorf("sink.pathManager.prefix", "prefix and extension must not contain %q", os.PathSeparator)
+	}
+	if cfg.Fsync, err = ctx.Bool("sink.fsync", false); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func openExclusive(path string) (File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+}
