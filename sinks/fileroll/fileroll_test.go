@@ -205,14 +205,16 @@ func TestPrefixExtensionAndRollTime(t *testing.T) {
 	}{
 		{"default with prefix and extension",
 			map[string]string{"sink.pathManager.prefix": "flume-", "sink.pathManager.extension": "log"},
-			func(series string) []string { return []string{"flume-" + series + "-1.log", "flume-" + series + "-2.log"} }},
+			func(series string) []string {
+				return []string{"flume-" + series + "-1.log", "flume-" + series + "-2.log"}
+			}},
 		{"rolltime",
 			map[string]string{"sink.pathManager": "ROLLTIME", "sink.pathManager.extension": "txt"},
 			func(string) []string {
 				return []string{
 					epoch.Format("20060102150405") + "-1.txt",
-					epoch.Add(10 * time.Second).Format("20060102150405") + "-1.txt",
-					epoch.Add(10 * time.Second).Format("20060102150405") + "-2.txt",
+					epoch.Add(10*time.Second).Format("20060102150405") + "-1.txt",
+					epoch.Add(10*time.Second).Format("20060102150405") + "-2.txt",
 				}
 			}},
 	}
