@@ -1,0 +1,217 @@
+package file
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// A checkpoint is a compact image of the channel at a log position: the
+// queued pointers (events taken by open transactions first, since a
+// rollback would return them to the head) and the records of open
+// transactions that already reached the log. Replay loads it and reads only
+// the log written after that position.
+//
+//	"flumeCKP" | u32 version | u64 log position | u64 next transaction id
+//	u64 n | n × u64 pointer
+//	u64 m | m × (u64 txid | u32 p | p × u64 put pointer | u32 t | t × u64 take pointer)
+//	u32 CRC-32C of everything before
+//
+// It is written to a temporary file, fsynced and renamed over the previous
+// one, so a crash leaves either the old or the new checkpoint, never half.
+const (
+	ckptMagic   = "flumeCKP"
+	ckptVersion = 1
+	ckptName    = "checkpoint"
+	ckptTmpName = "checkpoint.tmp"
+	lockName    = "in_use.lock"
+)
+
+type pendingTx struct {
+	txid  uint64
+	puts  []ptr
+	takes []ptr
+}
+
+type checkpoint struct {
+	pos      ptr
+	nextTxid uint64
+	queue    []ptr
+	pending  []pendingTx
+}
+
+func (c *checkpoint) encode() []byte {
+	n := 8 + 4 + 8 + 8 + 8 + 8*len(c.queue) + 8 + 4
+	for _, p := range c.pending {
+		n += 16 + 8*(len(p.puts)+len(p.takes))
+	}
+	b := make([]byte, 0, n)
+	b = append(b, ckptMagic...)
+	b = binary.BigEndian.AppendUint32(b, ckptVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(c.pos))
+	b = binary.BigEndian.AppendUint64(b, c.nextTxid)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(c.queue)))
+	for _, p := range c.queue {
+		b = binary.BigEndian.AppendUint64(b, uint64(p))
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(len(c.pending)))
+	for _, p := range c.pending {
+		b = binary.BigEndian.AppendUint64(b, p.txid)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(p.puts)))
+		for _, q := range p.puts {
+			b = binary.BigEndian.AppendUint64(b, uint64(q))
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(len(p.takes)))
+		for _, q := range p.takes {
+			b = binary.BigEndian.AppendUint64(b, uint64(q))
+		}
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+var errBadCheckpoint = errors.New("bad checkpoint")
+
+func decodeCheckpoint(b []byte) (*checkpoint, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", errBadCheckpoint, fmt.Sprintf(format, args...))
+	}
+	if len(b) < 8+4+8+8+8+8+4 {
+		return nil, bad("%d bytes is too short", len(b))
+	}
+	if string(b[:8]) != ckptMagic {
+		return nil, bad("bad magic")
+	}
+	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, bad("checksum mismatch")
+	}
+	if v := binary.BigEndian.Uint32(body[8:]); v != ckptVersion {
+		return nil, bad("unsupported version %d", v)
+	}
+	r := body[12:]
+	u64 := func() (uint64, bool) {
+		if len(r) < 8 {
+			return 0, false
+		}
+		v := binary.BigEndian.Uint64(r)
+		r = r[8:]
+		return v, true
+	}
+	u32 := func() (uint32, bool) {
+		if len(r) < 4 {
+			return 0, false
+		}
+		v := binary.BigEndian.Uint32(r)
+		r = r[4:]
+		return v, true
+	}
+	ptrs := func(n uint64) ([]ptr, bool) {
+		if n > uint64(len(r))/8 {
+			return nil, false
+		}
+		out := make([]ptr, n)
+		for i := range out {
+			v, _ := u64()
+			out[i] = ptr(v)
+		}
+		return out, true
+	}
+	c := &checkpoint{}
+	pos, _ := u64()
+	c.pos = ptr(pos)
+	c.nextTxid, _ = u64()
+	n, _ := u64()
+	var ok bool
+	if c.queue, ok = ptrs(n); !ok {
+		return nil, bad("queue of %d pointers overruns the file", n)
+	}
+	m, ok := u64()
+	if !ok || m > uint64(len(r))/16 {
+		return nil, bad("bad open-transaction count")
+	}
+	for range m {
+		var p pendingTx
+		p.txid, _ = u64()
+		np, ok := u32()
+		if !ok {
+			return nil, bad("truncated open transaction")
+		}
+		if p.puts, ok = ptrs(uint64(np)); !ok {
+			return nil, bad("truncated open transaction")
+		}
+		nt, ok := u32()
+		if !ok {
+			return nil, bad("truncated open transaction")
+		}
+		if p.takes, ok = ptrs(uint64(nt)); !ok {
+			return nil, bad("truncated open transaction")
+		}
+		c.pending = append(c.pending, p)
+	}
+	if len(r) != 0 {
+		return nil, bad("%d trailing bytes", len(r))
+	}
+	return c, nil
+}
+
+// readCheckpoint loads dir's checkpoint; (nil, nil) when there is none.
+func readCheckpoint(fsys fs, dir string) (*checkpoint, error) {
+	p := filepath.Join(dir, ckptName)
+	f, err := fsys.OpenFile(p, os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint %s: %w", p, err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, fmt.Errorf("stat checkpoint %s: %w", p, err)
+	}
+	b := make([]byte, size)
+	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read checkpoint %s: %w", p, err)
+	}
+	c, err := decodeCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", p, err)
+	}
+	return c, nil
+}
+
+// writeCheckpoint replaces dir's checkpoint atomically and durably.
+func writeCheckpoint(fsys fs, dir string, data []byte) error {
+	tmp := filepath.Join(dir, ckptTmpName)
+	_ = fsys.Remove(tmp)
+	f, err := fsys.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		_ = fsys.Remove(tmp)
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		_ = fsys.Remove(tmp)
+		return fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		_ = fsys.Remove(tmp)
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := fsys.Rename(tmp, filepath.Join(dir, ckptName)); err != nil {
+		_ = fsys.Remove(tmp)
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	if err := fsys.SyncDir(dir); err != nil {
+		return fmt.Errorf("fsync directory %s: %w", dir, err)
+	}
+	return nil
+}
