@@ -1,0 +1,274 @@
+package aggregate
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/btree"
+
+	"ampsflume/filter"
+)
+
+// colState holds the running statistics of one column within one group.
+// Every update is O(1) except the ordered multiset, which is O(log n).
+type colState struct {
+	n      int     // non-NULL values
+	nan    int     // values that are NaN or not numeric (numeric aggregates)
+	nonInt int     // numeric values that are doubles
+	isum   int64   // sum of the integer values (exact while nonInt == 0)
+	fsum   float64 // sum of all numeric values, in arrival order
+	mean   float64 // Welford running mean of the numeric values
+	m2     float64 // Welford sum of squared deviations
+	nnum   int     // numeric, non-NaN values (Welford's count)
+
+	order *btree.BTreeG[*ordItem]
+	onan  int // NaN numbers seen by MIN/MAX
+
+	distinct map[string]*distItem
+	anyKey   string // key of the most recent distinct value added (ANY)
+}
+
+// ordItem is one distinct value in the ordered multiset. Numbers, booleans
+// and numeric strings order by value before non-numeric strings, which
+// order byte-wise: the AMPS comparison rules made total, so that over
+// 24, 'cat', 1.3, '75' MIN is 1.3 and MAX is 'cat'.
+type ordItem struct {
+	class uint8 // 0 numeric, 1 string
+	num   float64
+	str   string
+	val   filter.Value // the first representation seen
+	count int
+}
+
+func ordLess(a, b *ordItem) bool {
+	if a.class != b.class {
+		return a.class < b.class
+	}
+	if a.class == 0 {
+		return a.num < b.num
+	}
+	return a.str < b.str
+}
+
+type distItem struct {
+	val   filter.Value
+	count int
+}
+
+func newColState(nd needs) colState {
+	var c colState
+	if nd&needOrder != 0 {
+		c.order = btree.NewG[*ordItem](8, ordLess)
+	}
+	if nd&needDistinct != 0 {
+		c.distinct = make(map[string]*distItem)
+	}
+	return c
+}
+
+// add (sign=+1) or remove (sign=-1) one value.
+func (c *colState) update(v filter.Value, sign int, nd needs) {
+	if v.Kind == filter.Null {
+		return
+	}
+	c.n += sign
+	if nd&(needSum|needWelford) != 0 {
+		x := v.AsNumber()
+		switch {
+		case x.Kind != filter.Number || math.IsNaN(x.Num):
+			c.nan += sign
+		default:
+			if x.IsInt {
+				c.isum += int64(sign) * int64(x.Num)
+			} else {
+				c.nonInt += sign
+			}
+			c.fsum += float64(sign) * x.Num
+			if nd&needWelford != 0 {
+				c.welford(x.Num, sign)
+			}
+		}
+	}
+	if c.order != nil {
+		c.updateOrder(v, sign)
+	}
+	if c.distinct != nil {
+		c.updateDistinct(v, sign)
+	}
+}
+
+func (c *colState) welford(x float64, sign int) {
+	if sign > 0 {
+		c.nnum++
+		d := x - c.mean
+		c.mean += d / float64(c.nnum)
+		c.m2 += d * (x - c.mean)
+		return
+	}
+	if c.nnum <= 1 {
+		c.nnum, c.mean, c.m2 = 0, 0, 0
+		return
+	}
+	d := x - c.mean
+	c.nnum--
+	c.mean -= d / float64(c.nnum)
+	c.m2 -= d * (x - c.mean)
+	if c.m2 < 0 {
+		c.m2 = 0
+	}
+}
+
+func ordKey(v filter.Value) (ordItem, bool) {
+	switch v.Kind {
+	case filter.Number, filter.Bool:
+		x := v.AsNumber()
+		if math.IsNaN(x.Num) {
+			return ordItem{}, false
+		}
+		return ordItem{class: 0, num: x.Num}, true
+	default:
+		if x := v.AsNumber(); x.Kind == filter.Number && !math.IsNaN(x.Num) {
+			return ordItem{class: 0, num: x.Num}, true
+		}
+		return ordItem{class: 1, str: v.Str}, true
+	}
+}
+
+func (c *colState) updateOrder(v filter.Value, sign int) {
+	k, ok := ordKey(v)
+	if !ok {
+		c.onan += sign
+		return
+	}
+	// One tree search in the common case of distinct values: insert or
+	// delete first, then repair the multiplicity.
+	if sign > 0 {
+		it := &ordItem{class: k.class, num: k.num, str: k.str, val: v, count: 1}
+		if prev, found := c.order.ReplaceOrInsert(it); found {
+			it.val, it.count = prev.val, prev.count+1
+		}
+		return
+	}
+	if prev, found := c.order.Delete(&k); found && prev.count > 1 {
+		prev.count--
+		c.order.ReplaceOrInsert(prev)
+	}
+}
+
+// distKey identifies a value for the distinct aggregates: numbers by
+// value (2 and 2.0 are one value), strings by content.
+func distKey(v filter.Value) string {
+	switch v.Kind {
+	case filter.Number:
+		return "n" + strconv.FormatFloat(v.Num, 'g', -1, 64)
+	case filter.Bool:
+		if v.Bool {
+			return "n1"
+		}
+		return "n0"
+	}
+	return "s" + v.Str
+}
+
+func (c *colState) updateDistinct(v filter.Value, sign int) {
+	k := distKey(v)
+	it := c.distinct[k]
+	if sign > 0 {
+		if it == nil {
+			it = &distItem{val: v}
+			c.distinct[k] = it
+		}
+		it.count++
+		c.anyKey = k
+		return
+	}
+	if it == nil {
+		return
+	}
+	if it.count--; it.count <= 0 {
+		delete(c.distinct, k)
+	}
+}
+
+// result computes the aggregate f from the column state.
+func (c *colState) result(f fn, delim string) filter.Value {
+	switch f {
+	case fnCount:
+		return filter.IntValue(int64(c.n))
+	case fnSum, fnAvg, fnStddevPop, fnStddevSamp:
+		if c.n == 0 {
+			return filter.NullValue
+		}
+		if c.nan > 0 {
+			return filter.NumberValue(math.NaN())
+		}
+		switch f {
+		case fnSum:
+			if c.nonInt == 0 {
+				return filter.IntValue(c.isum)
+			}
+			return filter.NumberValue(c.fsum)
+		case fnAvg:
+			return filter.NumberValue(c.fsum / float64(c.n))
+		case fnStddevPop:
+			return filter.NumberValue(math.Sqrt(c.m2 / float64(c.nnum)))
+		default:
+			if c.nnum < 2 {
+				return filter.NullValue
+			}
+			return filter.NumberValue(math.Sqrt(c.m2 / float64(c.nnum-1)))
+		}
+	case fnMin, fnMax:
+		if c.onan > 0 {
+			return filter.NumberValue(math.NaN())
+		}
+		var it *ordItem
+		var ok bool
+		if f == fnMin {
+			it, ok = c.order.Min()
+		} else {
+			it, ok = c.order.Max()
+		}
+		if !ok {
+			return filter.NullValue
+		}
+		return it.val
+	case fnCountDistinct:
+		return filter.IntValue(int64(len(c.distinct)))
+	case fnUnique:
+		if len(c.distinct) != 1 {
+			return filter.NullValue
+		}
+		for _, it := range c.distinct {
+			return it.val
+		}
+	case fnAny:
+		if it, ok := c.distinct[c.anyKey]; ok {
+			return it.val
+		}
+		// The latest value is gone: fall back to the smallest key so the
+		// choice is deterministic.
+		best := ""
+		var val filter.Value
+		for k, it := range c.distinct {
+			if best == "" || k < best {
+				best, val = k, it.val
+			}
+		}
+		return val
+	case fnGroupConcat:
+		if len(c.distinct) == 0 {
+			return filter.NullValue
+		}
+		parts := make([]string, 0, len(c.distinct))
+		for _, it := range c.distinct {
+			parts = append(parts, it.val.Text())
+		}
+		// AMPS leaves the order unspecified; sorting makes output stable.
+		sort.Strings(parts)
+		return filter.StringValue(strings.Join(parts, delim))
+	}
+	return filter.NullValue
+}
