@@ -1,0 +1,373 @@
+package ampserver
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ampsflume/amps/wire"
+)
+
+// transportConn is one client connection as the session sees it: frames in,
+// frames out. Frames written carry their 4-byte length prefix.
+type transportConn interface {
+	readFrame() ([]byte, error)
+	writeFrames(frames [][]byte) error
+	close() error
+	remoteAddr() string
+}
+
+// streamConn is the amps protocol over a byte stream (TCP or TLS).
+type streamConn struct {
+	nc  net.Conn
+	r   *wire.Reader
+	bw  *bufio.Writer
+	buf net.Buffers
+}
+
+func newStreamConn(nc net.Conn, maxFrame int) *streamConn {
+	return &streamConn{nc: nc, r: wire.NewReader(bufio.NewReaderSize(nc, 64<<10), maxFrame)}
+}
+
+func (c *streamConn) readFrame() ([]byte, error) { return c.r.Next() }
+func (c *streamConn) writeFrames(frames [][]byte) error {
+	c.buf = append(c.buf[:0], frames...)
+	_, err := c.buf.WriteTo(c.nc)
+	return err
+}
+func (c *streamConn) close() error       { return c.nc.Close() }
+func (c *streamConn) remoteAddr() string { return c.nc.RemoteAddr().String() }
+
+// client is one connected session.
+type client struct {
+	srv       *Server
+	conn      transportConn
+	id        uint64
+	transport string
+	remote    string
+
+	// Session state, touched only by the reading goroutine (except name,
+	// read by the admin interface under srv.mu).
+	name     string
+	user     string
+	loggedOn bool
+	subs     map[string]*subscription
+
+	// Outbound queue: bounded by bytes; the writer goroutine drains it.
+	outMu    sync.Mutex
+	out      [][]byte
+	outBytes int
+	closed   bool
+	wake     chan struct{}
+	done     chan struct{}
+
+	// Heartbeat state.
+	lastRecv   atomic.Int64 // clock nanoseconds of the last inbound frame
+	hbMu       sync.Mutex
+	hbInterval time.Duration
+	hbTimer    Timer
+
+	msgsIn, msgsOut atomic.Uint64
+}
+
+func (s *Server) serveConn(tc transportConn, transport string) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		tc.close()
+		return
+	}
+	s.nextID++
+	c := &client{
+		srv: s, conn: tc, id: s.nextID, transport: transport, remote: tc.remoteAddr(),
+		subs: map[string]*subscription{},
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+	s.clients[c] = struct{}{}
+	s.wg.Add(2)
+	s.mu.Unlock()
+	c.lastRecv.Store(s.clock.Now().UnixNano())
+	go c.writeLoop()
+	go c.readLoop()
+}
+
+func (c *client) logAttrs() []any {
+	return []any{"client", c.name, "remote", c.remote, "transport", c.transport}
+}
+
+func (c *client) readLoop() {
+	defer c.srv.wg.Done()
+	var h wire.Header
+	for {
+		frame, err := c.conn.readFrame()
+		if err != nil {
+			var fe *wire.FrameError
+			switch {
+			case errors.As(err, &fe):
+				c.srv.log.Warn("malformed frame; closing connection", append(c.logAttrs(), "err", err)...)
+				c.close("malformed frame: " + fe.Reason)
+			case errors.Is(err, io.EOF):
+				c.close("disconnected")
+			default:
+				c.close("read: " + err.Error())
+			}
+			return
+		}
+		c.lastRecv.Store(c.srv.clock.Now().UnixNano())
+		payload, err := wire.ParseMessage(frame, &h)
+		if err != nil {
+			c.srv.log.Warn("malformed header; closing connection", append(c.logAttrs(), "err", err)...)
+			c.close("malformed header")
+			return
+		}
+		c.msgsIn.Add(1)
+		if !c.dispatch(&h, payload) {
+			return
+		}
+	}
+}
+
+// dispatch runs one command; it returns false when the connection must end.
+func (c *client) dispatch(h *wire.Header, payload []byte) bool {
+	cmd := h.Command
+	if cmd != "logon" && !c.loggedOn {
+		if c.srv.cfg.Authentication != nil {
+			acks := parseAcks(h.AckType)
+			c.ackReceived(h, acks)
+			c.sendAck(h, "processed", "failure", "logon required")
+			return true
+		}
+		c.implicitLogon()
+	}
+	switch cmd {
+	case "logon":
+		c.logon(h)
+	case "publish", "p", "delta_publish":
+		c.publish(h, payload)
+	case "subscribe", "delta_subscribe":
+		c.subscribe(h, false)
+	case "sow_and_subscribe", "sow_and_delta_subscribe":
+		c.subscribe(h, true)
+	case "sow":
+		c.sow(h)
+	case "sow_delete":
+		c.sowDelete(h, payload)
+	case "unsubscribe":
+		c.unsubscribe(h)
+	case "flush":
+		c.flush(h)
+	case "heartbeat":
+		c.heartbeat(h)
+	case "start_timer", "stop_timer":
+		acks := parseAcks(h.AckType)
+		c.ackReceived(h, acks)
+		if acks&ackProcessed != 0 {
+			c.sendAck(h, "processed", "failure", "not supported")
+		}
+	default:
+		c.srv.log.Warn("unknown command; closing connection", append(c.logAttrs(), "command", cmd)...)
+		c.sendAck(h, "processed", "failure", "not supported")
+		c.closeAfterFlush("unknown command " + strconv.Quote(cmd))
+		return false
+	}
+	return true
+}
+
+// sendFrame queues one message. It never blocks: a client whose queue
+// would exceed its limit is disconnected as a slow consumer.
+func (c *client) sendFrame(h *wire.Header, payload []byte) {
+	c.enqueue(wire.AppendFrame(make([]byte, 0, 160+len(payload)), h, payload))
+}
+
+func (c *client) enqueue(frame []byte) {
+	c.outMu.Lock()
+	if c.closed {
+		c.outMu.Unlock()
+		return
+	}
+	if c.outBytes+len(frame) > c.srv.cfg.MaxOutboundBytes {
+		queued := c.outBytes
+		c.outMu.Unlock()
+		c.srv.log.Warn("slow consumer; disconnecting", append(c.logAttrs(), "queued_bytes", queued, "limit", c.srv.cfg.MaxOutboundBytes)...)
+		c.close("slow consumer")
+		return
+	}
+	c.out = append(c.out, frame)
+	c.outBytes += len(frame)
+	c.outMu.Unlock()
+	c.msgsOut.Add(1)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// queuedBytes is the size of messages queued or being written.
+func (c *client) queuedBytes() int {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.outBytes
+}
+
+func (c *client) writeLoop() {
+	defer c.srv.wg.Done()
+	var batch [][]byte
+	for {
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return
+		}
+		for {
+			c.outMu.Lock()
+			batch, c.out = c.out, batch[:0]
+			c.outMu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			n := 0
+			for _, f := range batch {
+				n += len(f)
+			}
+			if err := c.conn.writeFrames(batch); err != nil {
+				c.close("write: " + err.Error())
+				return
+			}
+			clear(batch)
+			c.outMu.Lock()
+			if !c.closed {
+				c.outBytes -= n
+			}
+			c.outMu.Unlock()
+		}
+	}
+}
+
+// closeAfterFlush ends the session once what is queued has been written
+// (bounded by a short grace period).
+func (c *client) closeAfterFlush(reason string) {
+	deadline := time.Now().Add(time.Second)
+	for c.queuedBytes() > 0 && time.Now().Before(deadline) {
+		select {
+		case <-c.done:
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+	c.close(reason)
+}
+
+// close ends the session once; later calls do nothing.
+func (c *client) close(reason string) {
+	c.outMu.Lock()
+	if c.closed {
+		c.outMu.Unlock()
+		return
+	}
+	c.closed = true
+	c.out = nil
+	c.outBytes = 0
+	c.outMu.Unlock()
+	close(c.done)
+	c.conn.close()
+	c.stopHeartbeat()
+	s := c.srv
+	s.removeSubs(func(sub *subscription) bool { return sub.client == c })
+	s.mu.Lock()
+	delete(s.clients, c)
+	if c.name != "" && s.byName[c.name] == c {
+		delete(s.byName, c.name)
+	}
+	s.mu.Unlock()
+	s.log.Info("client disconnected", append(c.logAttrs(), "reason", reason)...)
+}
+
+// Acknowledgements.
+
+type ackSet uint8
+
+const (
+	ackReceived ackSet = 1 << iota
+	ackParsed
+	ackProcessed
+	ackPersisted
+	ackCompleted
+	ackStats
+)
+
+func parseAcks(s string) ackSet {
+	var a ackSet
+	for s != "" {
+		var part string
+		part, s, _ = strings.Cut(s, ",")
+		switch strings.TrimSpace(part) {
+		case "received":
+			a |= ackReceived
+		case "parsed":
+			a |= ackParsed
+		case "processed":
+			a |= ackProcessed
+		case "persisted":
+			a |= ackPersisted
+		case "completed":
+			a |= ackCompleted
+		case "stats":
+			a |= ackStats
+		}
+	}
+	return a
+}
+
+// ackReceived sends the received and parsed acks if requested; they come
+// before any work is done.
+func (c *client) ackReceived(req *wire.Header, acks ackSet) {
+	if acks&ackReceived != 0 {
+		c.sendAck(req, "received", "success", "")
+	}
+	if acks&ackParsed != 0 {
+		c.sendAck(req, "parsed", "success", "")
+	}
+}
+
+func ackHeader(req *wire.Header, typ, status, reason string) wire.Header {
+	return wire.Header{
+		Command:   "ack",
+		CommandID: req.CommandID,
+		SubID:     req.SubID,
+		QueryID:   req.QueryID,
+		AckType:   typ,
+		Status:    status,
+		Reason:    reason,
+	}
+}
+
+func (c *client) sendAck(req *wire.Header, typ, status, reason string) {
+	h := ackHeader(req, typ, status, reason)
+	c.sendFrame(&h, nil)
+}
+
+// fail reports a command failure on the acks the command asked for; with
+// none requested it still sends a processed failure, since the client would
+// otherwise never learn why nothing happened.
+func (c *client) fail(req *wire.Header, acks ackSet, reason string) {
+	c.srv.log.Debug("command failed", append(c.logAttrs(), "command", req.Command, "reason", reason)...)
+	sent := false
+	for _, t := range []struct {
+		bit  ackSet
+		name string
+	}{{ackProcessed, "processed"}, {ackCompleted, "completed"}, {ackStats, "stats"}} {
+		if acks&t.bit != 0 {
+			c.sendAck(req, t.name, "failure", reason)
+			sent = true
+		}
+	}
+	if !sent {
+		c.sendAck(req, "processed", "failure", reason)
+	}
+}

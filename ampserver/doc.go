@@ -1,0 +1,23 @@
+// Package ampserver is an embeddable server that speaks the AMPS `amps`
+// protocol to real AMPS clients over TCP, TLS and WebSocket: logon,
+// publish, subscribe (literal or regex topics, content filters),
+// State-of-the-World topics with queries, sow_and_subscribe, sow_delete,
+// flush and heartbeats. It reads AMPS XML configuration files.
+//
+// Guarantees:
+//   - Each subscriber sees the messages of one topic in publish order, and
+//     each SOW query or sow_and_subscribe is atomic with respect to
+//     publishes: a sow_and_subscribe sees every publish either in its
+//     snapshot or live after group_end, never both and never neither.
+//   - Persistent SOW topics (a FileName) survive a restart; writes reach
+//     the operating system within 100ms and are synced at Shutdown.
+//   - A client never blocks the server: its outbound queue is bounded in
+//     bytes and a client past the bound is disconnected as a slow
+//     consumer. A malformed frame closes only that client's connection.
+//   - Acks are sent only when requested, with the reason strings AMPS
+//     clients map to exceptions.
+//
+// Extension points: every live message to a subscription goes through
+// subscription.deliver, and every SOW record change is reported in order to
+// the observers registered with WithSOWObserver.
+package ampserver

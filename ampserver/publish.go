@@ -1,0 +1,67 @@
+package ampserver
+
+import (
+	"ampsflume/amps/wire"
+)
+
+// publish stores the message in the topic's SOW (if any) and delivers it to
+// every matching subscription, all under the topic lock so that each
+// subscriber sees a topic's messages in one order, consistent with the SOW.
+func (c *client) publish(h *wire.Header, payload []byte) {
+	acks := parseAcks(h.AckType)
+	c.ackReceived(h, acks)
+	if h.Topic == "" || isRegexTopic(h.Topic) {
+		c.fail(h, acks, "invalid topic")
+		return
+	}
+	s := c.srv
+	data := append([]byte(nil), payload...) // the read buffer is reused
+	t := s.topic(h.Topic)
+	t.mu.Lock()
+	d := Delivery{Topic: t.name, Timestamp: timestamp(s.clock.Now()), CorrelationID: h.CorrelationID, Data: data}
+	if t.sow != nil {
+		key := h.SowKey
+		if len(t.keys) > 0 || key == "" {
+			key = t.sowKey(data)
+		}
+		d.SowKey = key
+		old, _, err := t.sow.put(key, d.Timestamp, data)
+		if err != nil {
+			t.mu.Unlock()
+			s.log.Error("SOW store failed", "topic", t.name, "err", err)
+			c.fail(h, acks, "sow store failed")
+			return
+		}
+		var oldData []byte
+		if old != nil {
+			oldData = old.data
+		}
+		s.notify(RecordChange{Topic: t.name, SowKey: key, Timestamp: d.Timestamp, Old: oldData, New: data})
+	}
+	t.msgsIn.Add(1)
+	for _, sub := range s.subs.Load().subs {
+		if !sub.matchesTopic(t.name) || (sub.filter != nil && !sub.filter.Match(data)) {
+			continue
+		}
+		t.msgsOut.Add(1)
+		sub.deliver(&d)
+	}
+	t.mu.Unlock()
+	if h.HasSeq && c.name != "" {
+		s.mu.Lock()
+		if h.Seq > s.lastSeq[c.name] {
+			s.lastSeq[c.name] = h.Seq
+		}
+		s.mu.Unlock()
+	}
+	if acks&ackProcessed != 0 {
+		c.sendAck(h, "processed", "success", "")
+	}
+	if acks&ackPersisted != 0 && h.HasSeq {
+		// Persisted acks for publishes name the sequence, not the command.
+		c.sendFrame(&wire.Header{Command: "ack", AckType: "persisted", Status: "success", Seq: h.Seq, HasSeq: true}, nil)
+	}
+	if acks&ackCompleted != 0 {
+		c.sendAck(h, "completed", "success", "")
+	}
+}

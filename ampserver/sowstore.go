@@ -1,0 +1,232 @@
+package ampserver
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+)
+
+// record is one SOW record. Records are immutable once stored: an update
+// stores a new record, so readers may hold them without locking.
+type record struct {
+	key  string // decimal SowKey
+	data []byte
+	ts   string
+	seq  uint64 // insertion order of the current version, for stable results
+}
+
+// sowStore holds the current records of one topic, optionally backed by an
+// append-only file replayed on open. The caller (the topic) serialises calls.
+type sowStore struct {
+	records map[string]*record
+	nextSeq uint64
+
+	file    *os.File
+	w       *bufio.Writer
+	entries int // entries in the file, to decide when to compact
+	dirty   atomic.Bool
+}
+
+const (
+	opPut byte = 1
+	opDel byte = 2
+)
+
+func newMemStore() *sowStore { return &sowStore{records: map[string]*record{}} }
+
+// openFileStore loads (or creates) the persistent store at path. A torn
+// final entry, left by a crash during a write, is dropped; the file is then
+// compacted to the live records.
+func openFileStore(path string) (*sowStore, error) {
+	s := newMemStore()
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sow store %s: %w", path, err)
+		}
+	}
+	if f, err := os.Open(path); err == nil {
+		err = s.replay(bufio.NewReader(f))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sow store %s: %w", path, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("sow store %s: %w", path, err)
+	}
+	if err := s.rewrite(path); err != nil {
+		return nil, fmt.Errorf("sow store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Entry layout: crc32(body) uint32 LE, body length uint32 LE, body =
+// op, uvarint len + key, uvarint len + ts, data (rest).
+func (s *sowStore) replay(r *bufio.Reader) error {
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return nil // clean end or torn header
+		}
+		n := binary.LittleEndian.Uint32(hdr[4:])
+		if n > 1<<30 {
+			return nil
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil // torn tail
+		}
+		if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(hdr[:]) {
+			return nil // torn or corrupt tail: keep what came before
+		}
+		op, key, ts, data, ok := decodeEntry(body)
+		if !ok {
+			return errors.New("malformed entry")
+		}
+		switch op {
+		case opPut:
+			s.nextSeq++
+			s.records[key] = &record{key: key, data: data, ts: ts, seq: s.nextSeq}
+		case opDel:
+			delete(s.records, key)
+		}
+	}
+}
+
+func decodeEntry(b []byte) (op byte, key, ts string, data []byte, ok bool) {
+	if len(b) < 1 {
+		return
+	}
+	op, b = b[0], b[1:]
+	k, n := binary.Uvarint(b)
+	if n <= 0 || k > uint64(len(b)-n) {
+		return
+	}
+	key, b = string(b[n:n+int(k)]), b[n+int(k):]
+	l, n := binary.Uvarint(b)
+	if n <= 0 || l > uint64(len(b)-n) {
+		return
+	}
+	ts, b = string(b[n:n+int(l)]), b[n+int(l):]
+	return op, key, ts, b, true
+}
+
+func appendEntry(dst []byte, op byte, key, ts string, data []byte) []byte {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, op)
+	dst = binary.AppendUvarint(dst, uint64(len(key)))
+	dst = append(dst, key...)
+	dst = binary.AppendUvarint(dst, uint64(len(ts)))
+	dst = append(dst, ts...)
+	dst = append(dst, data...)
+	body := dst[start+8:]
+	binary.LittleEndian.PutUint32(dst[start:], crc32.ChecksumIEEE(body))
+	binary.LittleEndian.PutUint32(dst[start+4:], uint32(len(body)))
+	return dst
+}
+
+// rewrite writes the live records to path atomically and keeps it open for appends.
+func (s *sowStore) rewrite(path string) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	var buf []byte
+	for _, r := range s.records {
+		buf = appendEntry(buf[:0], opPut, r.key, r.ts, r.data)
+		if _, err := w.Write(buf); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if s.file != nil {
+		s.file.Close()
+	}
+	s.file, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	s.w = bufio.NewWriterSize(s.file, 64<<10)
+	s.entries = len(s.records)
+	return nil
+}
+
+func (s *sowStore) log(op byte, key, ts string, data []byte) error {
+	if s.w == nil {
+		return nil
+	}
+	var scratch [256]byte
+	if _, err := s.w.Write(appendEntry(scratch[:0], op, key, ts, data)); err != nil {
+		return err
+	}
+	s.entries++
+	s.dirty.Store(true)
+	return nil
+}
+
+// put stores data under key and returns the previous record (nil on insert).
+func (s *sowStore) put(key, ts string, data []byte) (old, cur *record, err error) {
+	if err := s.log(opPut, key, ts, data); err != nil {
+		return nil, nil, err
+	}
+	old = s.records[key]
+	s.nextSeq++
+	cur = &record{key: key, data: data, ts: ts, seq: s.nextSeq}
+	s.records[key] = cur
+	return old, cur, nil
+}
+
+// del removes key and returns the removed record, or nil.
+func (s *sowStore) del(key string) (*record, error) {
+	old := s.records[key]
+	if old == nil {
+		return nil, nil
+	}
+	if err := s.log(opDel, key, "", nil); err != nil {
+		return nil, err
+	}
+	delete(s.records, key)
+	return old, nil
+}
+
+// flush pushes buffered entries to the operating system.
+func (s *sowStore) flush() error {
+	if s.w == nil || !s.dirty.Swap(false) {
+		return nil
+	}
+	return s.w.Flush()
+}
+
+func (s *sowStore) close() error {
+	if s.file == nil {
+		return nil
+	}
+	err := s.w.Flush()
+	if serr := s.file.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := s.file.Close(); err == nil {
+		err = cerr
+	}
+	s.file, s.w = nil, nil
+	return err
+}
