@@ -1,7 +1,9 @@
 package filter
 
 import (
+	"bytes"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -11,6 +13,9 @@ import (
 // whole document: a lookup walks object keys, skipping the values it does not
 // need, and stops at the first match. Every function is total: malformed
 // input makes a lookup fail (NULL), never panic.
+
+// scalarEnd marks the bytes that end a number or literal token.
+var scalarEnd = [256]bool{' ': true, '\t': true, '\n': true, '\r': true, ',': true, '}': true, ']': true, ':': true}
 
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -70,11 +75,7 @@ func skipValue(d []byte, i int) int {
 		return -1
 	default:
 		start := i
-		for i < len(d) {
-			c := d[i]
-			if isWS(c) || c == ',' || c == '}' || c == ']' || c == ':' {
-				break
-			}
+		for i < len(d) && !scalarEnd[d[i]] {
 			i++
 		}
 		if i == start {
@@ -93,17 +94,47 @@ func objectField(d []byte, i int, name string) int {
 		if i >= len(d) || d[i] != '"' {
 			return -1
 		}
-		end := skipString(d, i)
-		if end < 0 {
+		// Fast path: the key is exactly name (names holding quotes or
+		// backslashes take the general path below).
+		if k := i + 1 + len(name); k < len(d) && d[k] == '"' && string(d[i+1:k]) == name && plainKey(name) {
+			i = skipWS(d, k+1)
+			if i >= len(d) || d[i] != ':' {
+				return -1
+			}
+			i = skipWS(d, i+1)
+			if i >= len(d) {
+				return -1
+			}
+			return i
+		}
+		// Scan the key in place, noting escapes so that the common case
+		// compares bytes directly.
+		j := i + 1
+		esc := false
+		for j < len(d) && d[j] != '"' {
+			if d[j] == '\\' {
+				esc = true
+				j++
+			}
+			j++
+		}
+		if j >= len(d) {
 			return -1
 		}
-		key := d[i+1 : end-1]
-		i = skipWS(d, end)
+		key := d[i+1 : j]
+		i = skipWS(d, j+1)
 		if i >= len(d) || d[i] != ':' {
 			return -1
 		}
 		i = skipWS(d, i+1)
-		if keyEqual(key, name) {
+		var match bool
+		if esc {
+			k, ok := unescapeJSON(key)
+			match = ok && k == name
+		} else {
+			match = string(key) == name
+		}
+		if match {
 			if i >= len(d) {
 				return -1
 			}
@@ -121,14 +152,8 @@ func objectField(d []byte, i int, name string) int {
 	}
 }
 
-func keyEqual(raw []byte, name string) bool {
-	for _, c := range raw {
-		if c == '\\' {
-			s, ok := unescapeJSON(raw)
-			return ok && s == name
-		}
-	}
-	return string(raw) == name
+func plainKey(name string) bool {
+	return strings.IndexByte(name, '\\') < 0 && strings.IndexByte(name, '"') < 0
 }
 
 // arrayElem returns the start of element n of the array at i (the '['), or -1.
@@ -210,14 +235,12 @@ func scalarOf(raw []byte, alias bool) Value {
 		if len(body) == 0 {
 			return NullValue
 		}
-		for _, c := range body {
-			if c == '\\' {
-				s, ok := unescapeJSON(body)
-				if !ok || s == "" {
-					return NullValue
-				}
-				return StringValue(s)
+		if bytes.IndexByte(body, '\\') >= 0 {
+			s, ok := unescapeJSON(body)
+			if !ok || s == "" {
+				return NullValue
 			}
+			return StringValue(s)
 		}
 		if alias {
 			return StringValue(unsafe.String(&body[0], len(body)))
@@ -258,6 +281,30 @@ func scalarOf(raw []byte, alias bool) Value {
 // parseJSONNumber parses a JSON number token: integers (no '.', 'e' or 'E')
 // become integer Numbers unless they overflow int64.
 func parseJSONNumber(raw []byte) Value {
+	// Fast path: short plain integers need no strconv.
+	if len(raw) <= 18 {
+		neg := raw[0] == '-'
+		k := 0
+		if neg {
+			k = 1
+		}
+		if k < len(raw) {
+			var n int64
+			for ; k < len(raw); k++ {
+				c := raw[k]
+				if c < '0' || c > '9' {
+					break
+				}
+				n = n*10 + int64(c-'0')
+			}
+			if k == len(raw) {
+				if neg {
+					n = -n
+				}
+				return IntValue(n)
+			}
+		}
+	}
 	s := unsafe.String(&raw[0], len(raw))
 	isFloat := false
 	for _, c := range raw {
@@ -316,7 +363,7 @@ func unescapeJSON(b []byte) (string, bool) {
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
-				if i+6 < len(b)+0 && b[i+1] == '\\' && b[i+2] == 'u' {
+				if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
 					if r2, ok := hex4(b, i+3); ok {
 						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
 							r = d

@@ -94,6 +94,11 @@ func anyOf(n node, doc []byte, pred func(Value) tri) tri {
 	if !ok {
 		return pred(n.eval(doc))
 	}
+	raw, fan := p.path.resolve(doc)
+	if !fan && (len(raw) == 0 || raw[0] != '[') {
+		// The common case: one scalar, no array to iterate.
+		return pred(scalarOf(raw, true))
+	}
 	res := triNull
 	p.path.each(doc, func(v Value) bool {
 		switch pred(v) {
@@ -369,6 +374,12 @@ func (n *inNode) eval(doc []byte) Value {
 		}
 		if n.lits != nil {
 			for _, e := range n.lits {
+				if v.Kind == String && e.Kind == String {
+					if v.Str == e.Str {
+						return triTrue
+					}
+					continue
+				}
 				if c, ok := Compare(v, e); ok && c == 0 {
 					return triTrue
 				}

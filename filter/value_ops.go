@@ -140,7 +140,7 @@ func (v Value) String() string {
 	case String:
 		return quoteString(v.Str)
 	}
-	if v.IsInt {
+	if v.IsInt && math.Abs(v.Num) < 1<<63 {
 		return formatNumber(v)
 	}
 	switch {
