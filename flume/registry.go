@@ -23,6 +23,8 @@ const (
 type Key struct {
 	// Name relative to the component, e.g. "capacity". A name ending in "."
 	// declares a prefix: "mapping." accepts "mapping.US", "mapping.CA", ...
+	// A name ending in "<N>" declares a numbered family: "uri<N>" accepts
+	// "uri1", "uri2", ...
 	Name     string
 	Type     string // "int", "string", "bool", "duration(ms)", ...
 	Default  string
@@ -47,6 +49,11 @@ func (s *Spec) Accepts(key string) bool {
 	for _, k := range s.Keys {
 		if k.Name == key || (strings.HasSuffix(k.Name, ".") && strings.HasPrefix(key, k.Name)) {
 			return true
+		}
+		if base, ok := strings.CutSuffix(k.Name, "<N>"); ok {
+			if n, ok := strings.CutPrefix(key, base); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+				return true
+			}
 		}
 	}
 	return false

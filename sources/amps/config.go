@@ -1,0 +1,325 @@
+package amps
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"ampsflume/flume"
+)
+
+// Names under which the source is registered.
+const (
+	Class = "com.crankuptheamps.flume.AMPSFlumeSource"
+	Alias = "amps"
+)
+
+// Defaults of the original source.
+const (
+	DefaultClientFactory = "com.crankuptheamps.flume.AMPSBasicClientFunction"
+	DefaultCommand       = "subscribe"
+	// DefaultCmdTypeFilter is Publish|SOW|DeltaPublish|OOF.
+	DefaultCmdTypeFilter = CmdPublish | CmdSOW | CmdDeltaPublish | CmdOOF
+	DefaultMaxBuffers    = 10
+	DefaultMaxBatch      = 1000
+	DefaultPruneTime     = 300000 * time.Millisecond
+)
+
+// Message command bits for cmdTypeFilter, with the values of the AMPS
+// clients' command enumeration so that existing configurations keep their
+// meaning.
+const (
+	CmdPublish      = 1
+	CmdSOW          = 8
+	CmdHeartbeat    = 16
+	CmdDeltaPublish = 64
+	CmdGroupBegin   = 8192
+	CmdGroupEnd     = 16384
+	CmdOOF          = 32768
+	CmdAck          = 65536
+)
+
+// commandBit maps a message's command name to its cmdTypeFilter bit.
+func commandBit(name string) int {
+	switch name {
+	case "p", "publish":
+		return CmdPublish
+	case "sow":
+		return CmdSOW
+	case "heartbeat":
+		return CmdHeartbeat
+	case "delta_publish":
+		return CmdDeltaPublish
+	case "group_begin":
+		return CmdGroupBegin
+	case "group_end":
+		return CmdGroupEnd
+	case "oof":
+		return CmdOOF
+	case "ack":
+		return CmdAck
+	}
+	return 0
+}
+
+// Event header keys that eventHeaders may name.
+const (
+	HeaderCommand       = "command"
+	HeaderTopic         = "topic"
+	HeaderSowKey        = "sowKey"
+	HeaderAMPSTimestamp = "ampsTimestamp"
+	HeaderBookmark      = "bookmark"
+	HeaderCorrelationID = "correlationId"
+	HeaderSubID         = "subId"
+	HeaderLength        = "length"
+	HeaderTimestamp     = "timestamp"
+)
+
+var headerKeys = []string{
+	HeaderCommand, HeaderTopic, HeaderSowKey, HeaderAMPSTimestamp, HeaderBookmark,
+	HeaderCorrelationID, HeaderSubID, HeaderLength, HeaderTimestamp,
+}
+
+var commands = []string{"subscribe", "delta_subscribe", "sow_and_subscribe", "sow_and_delta_subscribe", "sow"}
+
+// Spec declares every key of the source.
+var Spec = flume.Spec{
+	Kind:  flume.KindSource,
+	Alias: Alias,
+	Class: Class,
+	Doc: "Subscribes to an AMPS topic (optionally a bookmark subscription that " +
+		"resumes after restarts) and delivers each message as an event whose body " +
+		"is the message payload.",
+	Keys: []flume.Key{
+		{Name: "clientFactoryClass", Type: "string", Default: DefaultClientFactory,
+			Doc: "Name of the registered client factory that connects to AMPS. The default builds an HA client over the uri keys that reconnects, logs on again and resubscribes."},
+		{Name: "clientName", Type: "string", Required: true,
+			Doc: "AMPS client name; must be unique among the server's clients."},
+		{Name: "uri", Type: "string",
+			Doc: "AMPS transport URI, e.g. tcp://host:9007/amps/json. Used when uri1 is not set."},
+		{Name: "uri<N>", Type: "string",
+			Doc: "HA server URIs uri1, uri2, ... numbered from 1 without gaps; tried in turn on failover."},
+		{Name: "bookmarkLog", Type: "string",
+			Doc: "Path of the bookmark store log. When set, the source makes a bookmark subscription that resumes after the last committed message, and requires subscriptionId."},
+		{Name: "command", Type: "string", Default: DefaultCommand,
+			Doc: "Subscription command: " + strings.Join(commands, ", ") + "."},
+		{Name: "topic", Type: "string", Required: true,
+			Doc: "Topic (or topic regular expression) to subscribe to."},
+		{Name: "filter", Type: "string", Doc: "AMPS content filter of the subscription."},
+		{Name: "options", Type: "string", Doc: "AMPS options of the subscription (projection, grouping, conflation, ...)."},
+		{Name: "subscriptionId", Type: "string",
+			Doc: "Subscription id; required with bookmarkLog (it names the subscription in the bookmark store)."},
+		{Name: "cmdTypeFilter", Type: "int", Default: strconv.Itoa(DefaultCmdTypeFilter),
+			Doc: "Decimal bitmask of the message commands turned into events: publish 1, sow 8, delta_publish 64, group_begin 8192, group_end 16384, oof 32768, ack 65536."},
+		{Name: "maxBuffers", Type: "int", Default: strconv.Itoa(DefaultMaxBuffers),
+			Doc: "Number of maxBatch-sized buffers held in memory before reading from AMPS pauses."},
+		{Name: "maxBatch", Type: "int", Default: strconv.Itoa(DefaultMaxBatch),
+			Doc: "Largest batch committed to the channels per poll; must not exceed any channel's transactionCapacity."},
+		{Name: "pruneTimeThreshold", Type: "duration(ms)", Default: "300000",
+			Doc: "Minimum time between prunes of the bookmark log, which is also pruned on stop; 0 disables pruning."},
+		{Name: "eventHeaders", Type: "string",
+			Doc: "Comma list of headers to add to each event: " + strings.Join(headerKeys, ", ") + " (timestamp is the local receive time in epoch ms)."},
+		{Name: "pubStoreType", Type: "string", Default: "none",
+			Doc: "Publish store of the client (none, memory, file); accepted for compatibility, the source does not publish."},
+		{Name: "pubStoreInitialCap", Type: "int", Default: "1000", Doc: "Initial capacity of the publish store."},
+		{Name: "pubStorePath", Type: "string", Doc: "Path of a file publish store; required with pubStoreType=file."},
+		{Name: "backoffSleepIncrement", Type: "duration(ms)", Default: "1000",
+			Doc: "Runner back-off step after an empty poll (the source wakes the runner as soon as messages arrive)."},
+		{Name: "maxBackoffSleep", Type: "duration(ms)", Default: "5000", Doc: "Runner back-off ceiling."},
+	},
+}
+
+// Config is the parsed configuration of a source.
+type Config struct {
+	ClientFactory  string
+	ClientName     string
+	URIs           []string
+	BookmarkLog    string
+	Command        string
+	Topic          string
+	Filter         string
+	Options        string
+	SubscriptionID string
+	CmdTypeFilter  int
+	MaxBuffers     int
+	MaxBatch       int
+	PruneThreshold time.Duration
+	EventHeaders   []string
+	PubStoreType   string
+	PubStorePath   string
+	PubStoreCap    int
+}
+
+// value returns a key's trimmed value; Flume ignores keys with empty values,
+// and the article's example relies on it ("bookmarkLog =").
+func value(c *flume.Context, key string) string {
+	p, ok := c.Lookup(key)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(p.Value)
+}
+
+func required(c *flume.Context, key, why string) (string, error) {
+	v := value(c, key)
+	if v == "" {
+		return "", c.Errorf(key, "is required%s", why)
+	}
+	return v, nil
+}
+
+// ParseConfig reads and validates the keys. channels are the channels the
+// source writes to, for the maxBatch check.
+func ParseConfig(c *flume.Context, channels []flume.ChannelInfo) (Config, error) {
+	var cfg Config
+	var err error
+	cfg.ClientFactory = value(c, "clientFactoryClass")
+	if cfg.ClientFactory == "" {
+		cfg.ClientFactory = DefaultClientFactory
+	}
+	if cfg.ClientName, err = required(c, "clientName", ": the AMPS client name"); err != nil {
+		return cfg, err
+	}
+	if cfg.URIs, err = parseURIs(c); err != nil {
+		return cfg, err
+	}
+	cfg.BookmarkLog = value(c, "bookmarkLog")
+	cfg.Command = value(c, "command")
+	if cfg.Command == "" {
+		cfg.Command = DefaultCommand
+	}
+	if !slices.Contains(commands, cfg.Command) {
+		return cfg, c.Errorf("command", "unsupported command %q (use one of %s)", cfg.Command, strings.Join(commands, ", "))
+	}
+	if cfg.Topic, err = required(c, "topic", ": the topic to subscribe to"); err != nil {
+		return cfg, err
+	}
+	cfg.Filter = value(c, "filter")
+	cfg.Options = value(c, "options")
+	cfg.SubscriptionID = value(c, "subscriptionId")
+	if cfg.BookmarkLog != "" && cfg.SubscriptionID == "" {
+		return cfg, c.Errorf("subscriptionId", "must be set when using a bookmark subscription (bookmarkLog is set)")
+	}
+	if cfg.BookmarkLog != "" && (cfg.Command == "sow" || strings.Contains(cfg.Command, "delta")) {
+		return cfg, c.Errorf("command", "%s cannot be a bookmark subscription; use subscribe or sow_and_subscribe with bookmarkLog", cfg.Command)
+	}
+	f, err := c.IntRange("cmdTypeFilter", DefaultCmdTypeFilter, 1, 1<<31-1)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.CmdTypeFilter = int(f)
+	nb, err := c.IntRange("maxBuffers", DefaultMaxBuffers, 1, 1<<20)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.MaxBuffers = int(nb)
+	mb, err := c.IntRange("maxBatch", DefaultMaxBatch, 1, 1<<24)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.MaxBatch = int(mb)
+	for _, ch := range channels {
+		if ch.TransactionCapacity > 0 && cfg.MaxBatch > ch.TransactionCapacity {
+			return cfg, c.Errorf("maxBatch", "%d exceeds the transactionCapacity %d of channel %q; lower maxBatch or raise the channel's transactionCapacity", cfg.MaxBatch, ch.TransactionCapacity, ch.Name)
+		}
+	}
+	if cfg.PruneThreshold, err = c.Duration("pruneTimeThreshold", DefaultPruneTime, time.Millisecond); err != nil {
+		return cfg, err
+	}
+	if cfg.EventHeaders, err = parseHeaders(c); err != nil {
+		return cfg, err
+	}
+	cfg.PubStoreType = value(c, "pubStoreType")
+	switch cfg.PubStoreType {
+	case "", "none", "memory":
+	case "file":
+		if cfg.PubStorePath = value(c, "pubStorePath"); cfg.PubStorePath == "" {
+			return cfg, c.Errorf("pubStorePath", "must be specified for a file-backed publish store")
+		}
+	default:
+		return cfg, c.Errorf("pubStoreType", "%q is not none, memory or file", cfg.PubStoreType)
+	}
+	cp, err := c.IntRange("pubStoreInitialCap", 1000, 1, 1<<30)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.PubStoreCap = int(cp)
+	for _, k := range []string{"backoffSleepIncrement", "maxBackoffSleep"} {
+		if _, err := c.Duration(k, 0, time.Millisecond); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// parseURIs reads uri1..uriN without gaps, else uri.
+func parseURIs(c *flume.Context) ([]string, error) {
+	var uris []string
+	highest := 0
+	for _, k := range c.Keys() {
+		if n, ok := strings.CutPrefix(k, "uri"); ok && n != "" {
+			i, err := strconv.Atoi(n)
+			if err != nil || i < 1 || strconv.Itoa(i) != n {
+				return nil, c.Errorf(k, "HA URIs are numbered uri1, uri2, ...")
+			}
+			highest = max(highest, i)
+		}
+	}
+	for i := 1; i <= highest; i++ {
+		k := "uri" + strconv.Itoa(i)
+		v := value(c, k)
+		if v == "" {
+			return nil, c.Errorf(k, "missing: HA URIs must be numbered from uri1 without gaps, and uri%d is set", highest)
+		}
+		uris = append(uris, v)
+	}
+	if len(uris) == 0 {
+		if v := value(c, "uri"); v != "" {
+			uris = []string{v}
+		}
+	}
+	if len(uris) == 0 {
+		return nil, c.Errorf("uri", "is required: set uri, or uri1, uri2, ... for HA servers")
+	}
+	for i, u := range uris {
+		if !strings.Contains(u, "://") {
+			key := "uri"
+			if c.Has("uri1") {
+				key = "uri" + strconv.Itoa(i+1)
+			}
+			return nil, c.Errorf(key, "%q is not a URI such as tcp://host:9007/amps/json", u)
+		}
+	}
+	return uris, nil
+}
+
+func parseHeaders(c *flume.Context) ([]string, error) {
+	v := value(c, "eventHeaders")
+	if v == "" {
+		return nil, nil
+	}
+	var out, bad []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		if !slices.Contains(headerKeys, h) {
+			bad = append(bad, h)
+			continue
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, c.Errorf("eventHeaders", "invalid event header key(s): [%s] (valid: %s)", strings.Join(bad, ", "), strings.Join(headerKeys, ", "))
+	}
+	return out, nil
+}
+
+func (cfg Config) String() string {
+	return fmt.Sprintf("%s %s on %v", cfg.Command, cfg.Topic, cfg.URIs)
+}

@@ -1,0 +1,458 @@
+package amps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ampsflume/amps/bookmark"
+	"ampsflume/flume"
+)
+
+func init() {
+	flume.RegisterSource(Spec, func(env flume.SourceEnv) (flume.Source, error) { return New(env) })
+}
+
+// Option adjusts a Source; the defaults suit production.
+type Option func(*Source)
+
+// WithClock replaces time.Now, for the prune schedule and the timestamp
+// header.
+func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
+
+// WithClientFactory uses f instead of the factory named by
+// clientFactoryClass.
+func WithClientFactory(f ClientFactory) Option { return func(s *Source) { s.factory = f } }
+
+// WithLogger sets the logger; slog.Default() otherwise.
+func WithLogger(l *slog.Logger) Option { return func(s *Source) { s.log = l } }
+
+// Source is the AMPS source. See the package documentation.
+type Source struct {
+	env     flume.SourceEnv
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	factory ClientFactory
+	counter *flume.SourceCounter
+
+	buf    *multiBuffer
+	store  bookmark.Store
+	feed   Feed
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	// procMu serialises polls with the drain in Stop.
+	procMu    sync.Mutex
+	pending   *batch
+	lastPrune time.Time
+	stopped   bool
+
+	duplicates atomic.Int64
+	filtered   atomic.Int64
+	mu         sync.Mutex // guards the fields below
+	lastBM     string
+	feedClosed bool
+	readErr    error
+}
+
+// batch is the batch being committed; it is retried until it commits.
+type batch struct {
+	items     []item
+	committed bool // committed to the channels; only the discards remain
+	attempts  int
+}
+
+var (
+	_ flume.PollableSource  = (*Source)(nil)
+	_ flume.MetricsReporter = (*Source)(nil)
+	_ flume.StatusReporter  = (*Source)(nil)
+)
+
+// New validates the configuration and returns a source ready to start.
+func New(env flume.SourceEnv, opts ...Option) (*Source, error) {
+	if env.Config == nil {
+		env.Config = flume.MapContext(fmt.Sprintf("source %q", env.Name), nil)
+	}
+	cfg, err := ParseConfig(env.Config, env.Channels)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{env: env, cfg: cfg, counter: env.Counter}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.log = s.log.With("source", env.Name)
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.counter == nil {
+		s.counter = &flume.SourceCounter{}
+	}
+	if s.env.Wake == nil {
+		s.env.Wake = func() {}
+	}
+	if s.factory == nil {
+		f, ok := lookupFactory(cfg.ClientFactory)
+		if !ok {
+			return nil, env.Config.Errorf("clientFactoryClass", "unknown client factory %q (registered: %v)", cfg.ClientFactory, factoryNames())
+		}
+		s.factory = f
+	}
+	s.buf = newMultiBuffer(cfg.MaxBuffers, cfg.MaxBatch, s.env.Wake, s.log)
+	return s, nil
+}
+
+// Config returns the parsed configuration.
+func (s *Source) Config() Config { return s.cfg }
+
+// Start opens the bookmark store, starts the subscription and the reader.
+func (s *Source) Start(ctx context.Context) error {
+	if s.cfg.BookmarkLog != "" {
+		st, err := bookmark.OpenLogged(s.cfg.BookmarkLog, bookmark.LoggedOptions{Logger: s.log})
+		if err != nil {
+			return fmt.Errorf("amps source %q: %w", s.env.Name, err)
+		}
+		s.store = st
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	feed, err := s.factory(runCtx, ClientConfig{
+		ClientName: s.cfg.ClientName,
+		URIs:       s.cfg.URIs,
+		Command:    s.cfg.Command,
+		Topic:      s.cfg.Topic,
+		Filter:     s.cfg.Filter,
+		Options:    s.cfg.Options,
+		SubID:      s.cfg.SubscriptionID,
+		Store:      s.store,
+		Properties: s.env.Config,
+		Logger:     s.log,
+	})
+	if err != nil {
+		cancel()
+		if s.store != nil {
+			s.store.Close()
+			s.store = nil
+		}
+		return fmt.Errorf("amps source %q failed to start: %w", s.env.Name, err)
+	}
+	s.mu.Lock()
+	s.feed = feed
+	s.mu.Unlock()
+	s.cancel, s.done = cancel, make(chan struct{})
+	s.procMu.Lock()
+	s.lastPrune = s.now()
+	s.procMu.Unlock()
+	s.counter.MarkStarted()
+	go s.read(runCtx)
+	s.log.Info("AMPS source started", "command", s.cfg.Command, "topic", s.cfg.Topic, "uris", s.cfg.URIs)
+	return nil
+}
+
+// read pulls messages until the feed ends or Stop.
+func (s *Source) read(ctx context.Context) {
+	defer close(s.done)
+	for {
+		m, err := s.feed.Next(ctx)
+		if err != nil {
+			switch {
+			case ctx.Err() != nil:
+			case errors.Is(err, io.EOF):
+				s.log.Info("AMPS command finished; no more messages will arrive", "command", s.cfg.Command)
+			default:
+				s.log.Error("AMPS subscription failed", "err", err)
+				s.mu.Lock()
+				s.readErr = err
+				s.mu.Unlock()
+			}
+			return
+		}
+		if err := s.handle(ctx, m); err != nil {
+			return // cancelled while waiting for room
+		}
+	}
+}
+
+// handle turns one message into a buffered event, or drops it when its
+// command is filtered out or it is a duplicate.
+func (s *Source) handle(ctx context.Context, m *Message) error {
+	subID := s.cfg.SubscriptionID
+	if m.Command == "ack" && s.store != nil && m.AckType == "persisted" && m.Bookmark != "" {
+		if err := s.store.Persisted(subID, m.Bookmark); err != nil {
+			s.log.Error("bookmark store: recording a persisted ack failed", "err", err)
+		}
+	}
+	if commandBit(m.Command)&s.cfg.CmdTypeFilter == 0 {
+		s.filtered.Add(1)
+		s.log.Debug("AMPS message dropped by cmdTypeFilter", "command", m.Command, "cmdTypeFilter", s.cfg.CmdTypeFilter)
+		return nil
+	}
+	var bm string
+	if s.store != nil && m.Bookmark != "" {
+		if s.store.IsDiscarded(subID, m.Bookmark) {
+			s.duplicates.Add(1)
+			return nil
+		}
+		if err := s.store.Log(subID, m.Bookmark); err != nil {
+			// Delivery goes on: a record missing from the log can only
+			// cause a redelivery after a restart.
+			s.log.Error("bookmark store: logging a received bookmark failed", "err", err)
+		}
+		bm = m.Bookmark
+	}
+	s.counter.EventReceived.Add(1)
+	ev := flume.NewEvent(bytes.Clone(m.Data), s.headers(m))
+	if ev.Body == nil {
+		ev.Body = []byte{}
+	}
+	if m.Bookmark != "" {
+		s.mu.Lock()
+		s.lastBM = m.Bookmark
+		s.mu.Unlock()
+	}
+	return s.buf.put(ctx, item{ev: ev, bookmark: bm})
+}
+
+func (s *Source) headers(m *Message) map[string]string {
+	h := make(map[string]string, len(s.cfg.EventHeaders))
+	set := func(k, v string) {
+		if v != "" {
+			h[k] = v
+		}
+	}
+	for _, k := range s.cfg.EventHeaders {
+		switch k {
+		case HeaderCommand:
+			cmd := m.Command
+			if cmd == "p" {
+				cmd = "publish"
+			}
+			set(k, cmd)
+		case HeaderTopic:
+			set(k, m.Topic)
+		case HeaderSowKey:
+			set(k, m.SowKey)
+		case HeaderAMPSTimestamp:
+			set(k, m.Timestamp)
+		case HeaderBookmark:
+			set(k, m.Bookmark)
+		case HeaderCorrelationID:
+			set(k, m.CorrelationID)
+		case HeaderSubID:
+			set(k, m.SubID)
+		case HeaderLength:
+			h[k] = strconv.Itoa(len(m.Data))
+		case HeaderTimestamp:
+			h[k] = strconv.FormatInt(s.now().UnixMilli(), 10)
+		}
+	}
+	return h
+}
+
+// Process commits the next batch (or retries the pending one) to the
+// channels, then discards its bookmarks.
+func (s *Source) Process(ctx context.Context) (flume.Status, error) {
+	s.procMu.Lock()
+	defer s.procMu.Unlock()
+	if s.stopped {
+		return flume.Backoff, fmt.Errorf("amps source %q: stopped", s.env.Name)
+	}
+	st, err := s.commitNext()
+	if err == nil {
+		s.maybePrune(false)
+	}
+	return st, err
+}
+
+// commitNext does one round; the caller holds procMu.
+func (s *Source) commitNext() (flume.Status, error) {
+	if s.pending == nil {
+		items := s.buf.take()
+		if len(items) == 0 {
+			return flume.Backoff, nil
+		}
+		s.pending = &batch{items: items}
+	}
+	b := s.pending
+	if !b.committed {
+		// Interceptors may rewrite events, so each attempt gets fresh
+		// copies: a retry sends exactly what the first attempt was given.
+		evs := make([]*flume.Event, len(b.items))
+		for i, it := range b.items {
+			evs[i] = it.ev.Clone()
+		}
+		s.counter.AppendBatchReceived.Add(1)
+		if err := s.env.Processor.ProcessEventBatch(evs); err != nil {
+			b.attempts++
+			s.counter.ChannelWriteFail.Add(1)
+			if errors.Is(err, flume.ErrChannelFull) {
+				s.log.Warn("Error adding event batch to channel. Channel may be full. Increase channel size or optimize sink performance.", "events", len(evs), "attempt", b.attempts)
+			}
+			return flume.Backoff, fmt.Errorf("amps source %q: batch of %d events not committed (attempt %d; it will be retried): %w", s.env.Name, len(evs), b.attempts, err)
+		}
+		b.committed = true
+		s.counter.AppendBatchAccepted.Add(1)
+		s.counter.EventAccepted.Add(int64(len(evs)))
+	}
+	if err := s.discard(b.items); err != nil {
+		s.counter.GenericProcessingFail.Add(1)
+		return flume.Backoff, fmt.Errorf("amps source %q: message discards failed (they will be retried): %w", s.env.Name, err)
+	}
+	s.buf.release(len(b.items))
+	s.pending = nil
+	return flume.Ready, nil
+}
+
+func (s *Source) discard(items []item) error {
+	if s.store == nil {
+		return nil
+	}
+	for _, it := range items {
+		if it.bookmark == "" {
+			continue
+		}
+		if err := s.store.Discard(s.cfg.SubscriptionID, it.bookmark); err != nil {
+			return err
+		}
+	}
+	return s.store.Flush()
+}
+
+// maybePrune prunes the bookmark log when pruneTimeThreshold has passed (or
+// unconditionally on stop); 0 disables pruning. The caller holds procMu.
+func (s *Source) maybePrune(stopping bool) {
+	if s.store == nil || s.cfg.PruneThreshold == 0 {
+		return
+	}
+	now := s.now()
+	if !stopping && now.Sub(s.lastPrune) < s.cfg.PruneThreshold {
+		return
+	}
+	s.lastPrune = now
+	if err := s.store.Prune(); err != nil {
+		s.log.Error("bookmark store prune failed", "err", err)
+	}
+}
+
+// Stop ends the subscription, commits what is buffered if the channels take
+// it, prunes and closes the bookmark store.
+func (s *Source) Stop() error {
+	if s.cancel != nil {
+		s.cancel()
+		if err := s.feed.Close(); err != nil {
+			s.log.Warn("closing the AMPS client", "err", err)
+		}
+		s.mu.Lock()
+		s.feedClosed = true
+		s.mu.Unlock()
+		<-s.done
+		s.cancel = nil
+	}
+	s.procMu.Lock()
+	defer s.procMu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	s.stopped = true
+	var err error
+	for {
+		st, perr := s.commitNext()
+		if perr != nil {
+			held, _, _, _ := s.buf.stats()
+			if s.store != nil {
+				s.log.Warn("stopping with messages not committed; they stay undiscarded and will be redelivered", "messages", held, "err", perr)
+			} else {
+				s.log.Warn("stopping with messages not committed; without bookmarkLog they are lost", "messages", held, "err", perr)
+			}
+			err = perr
+			break
+		}
+		if st == flume.Backoff {
+			break
+		}
+	}
+	if s.store != nil {
+		s.maybePrune(true)
+		if cerr := s.store.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	s.counter.MarkStopped()
+	return err
+}
+
+// ExtraMetrics implements flume.MetricsReporter.
+func (s *Source) ExtraMetrics() []flume.Metric {
+	held, _, pauses, paused := s.buf.stats()
+	cs := s.connState()
+	return []flume.Metric{
+		{Name: "MessagesBuffered", Value: float64(held)},
+		{Name: "BufferPauseCount", Value: float64(pauses)},
+		{Name: "BufferPaused", Value: b2f(paused)},
+		{Name: "DuplicateCount", Value: float64(s.duplicates.Load())},
+		{Name: "FilteredCount", Value: float64(s.filtered.Load())},
+		{Name: "Connected", Value: b2f(cs.Connected)},
+		{Name: "ReconnectCount", Value: float64(cs.Reconnects)},
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *Source) connState() ConnectionState {
+	s.mu.Lock()
+	feed, closed := s.feed, s.feedClosed
+	s.mu.Unlock()
+	if closed {
+		return ConnectionState{}
+	}
+	if sf, ok := feed.(StatusFeed); ok {
+		return sf.ConnectionState()
+	}
+	return ConnectionState{Connected: feed != nil}
+}
+
+// StatusInfo implements flume.StatusReporter.
+func (s *Source) StatusInfo() map[string]string {
+	cs := s.connState()
+	held, _, pauses, paused := s.buf.stats()
+	state := "disconnected"
+	if cs.Connected {
+		state = "connected"
+	}
+	s.mu.Lock()
+	info := map[string]string{
+		"connection":       state,
+		"uri":              cs.URI,
+		"lastBookmark":     s.lastBM,
+		"messagesBuffered": strconv.Itoa(held),
+		"pauses":           strconv.FormatInt(pauses, 10),
+		"paused":           strconv.FormatBool(paused),
+		"command":          s.cfg.Command,
+		"topic":            s.cfg.Topic,
+	}
+	if s.readErr != nil {
+		info["lastError"] = s.readErr.Error()
+	} else if cs.LastError != "" {
+		info["lastError"] = cs.LastError
+	}
+	s.mu.Unlock()
+	if s.store != nil {
+		info["mostRecent"] = s.store.MostRecent(s.cfg.SubscriptionID)
+	}
+	return info
+}
