@@ -9,7 +9,7 @@ import (
 )
 
 // heartbeat handles `start,N` (the server then sends a heartbeat every N
-// seconds and disconnects a client silent for 2×N) and `beat` (any inbound
+// seconds and disconnects a client silent for more than 2×N) and `beat` (any inbound
 // traffic already counts as life, so a beat only needs its acks).
 func (c *client) heartbeat(h *wire.Header) {
 	acks := parseAcks(h.AckType)
@@ -69,7 +69,7 @@ func (c *client) heartbeatTick() {
 		return
 	}
 	silent := c.srv.clock.Now().Sub(time.Unix(0, c.lastRecv.Load()))
-	if silent >= 2*d {
+	if silent > 2*d {
 		c.hbTimer = nil
 		c.hbMu.Unlock()
 		c.srv.log.Warn("heartbeat: disconnecting an unresponsive client", append(c.logAttrs(), "silent", silent)...)

@@ -150,6 +150,14 @@ func (c *rawClient) send(h wire.Header, payload string) {
 	noErr(c.t, err)
 }
 
+// trySend is send for goroutines other than the test's.
+func (c *rawClient) trySend(h wire.Header, payload string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, err := c.conn.Write(wire.AppendFrame(nil, &h, []byte(payload)))
+	return err
+}
+
 func (c *rawClient) nextCID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
