@@ -134,13 +134,15 @@ func (cn *conn) writeLoop() {
 			return
 		}
 		cn.wmu.Lock()
-		buf := cn.wbuf
-		cn.wbuf = cn.wspare[:0]
-		cn.wcond.Broadcast()
-		cn.wmu.Unlock()
-		if len(buf) == 0 {
+		if len(cn.wbuf) == 0 {
+			cn.wmu.Unlock()
 			continue
 		}
+		// Swap buffers: senders fill the spare while this one is written.
+		buf := cn.wbuf
+		cn.wbuf, cn.wspare = cn.wspare[:0], nil
+		cn.wcond.Broadcast()
+		cn.wmu.Unlock()
 		if _, err := cn.nc.Write(buf); err != nil {
 			cn.down(fmt.Errorf("%w: write: %w", ErrDisconnected, err))
 			return
