@@ -86,8 +86,9 @@ func skipValue(d []byte, i int) int {
 }
 
 // objectField finds the value of key name in the object starting at i (the
-// '{'). It returns the start of the value, or -1.
-func objectField(d []byte, i int, name string) int {
+// '{'). It returns the start of the value, or -1. plain is plainKey(name),
+// computed once when the path is compiled.
+func objectField(d []byte, i int, name string, plain bool) int {
 	i++
 	for {
 		i = skipWS(d, i)
@@ -96,7 +97,7 @@ func objectField(d []byte, i int, name string) int {
 		}
 		// Fast path: the key is exactly name (names holding quotes or
 		// backslashes take the general path below).
-		if k := i + 1 + len(name); k < len(d) && d[k] == '"' && string(d[i+1:k]) == name && plainKey(name) {
+		if k := i + 1 + len(name); k < len(d) && d[k] == '"' && plain && string(d[i+1:k]) == name {
 			i = skipWS(d, k+1)
 			if i >= len(d) || d[i] != ':' {
 				return -1

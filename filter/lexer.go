@@ -138,7 +138,7 @@ func (lx *lexer) lexPathAt(i int) (token, error) {
 			for j < len(s) && isNameChar(s[j]) {
 				j++
 			}
-			steps = append(steps, step{name: s[i+1 : j], index: -1})
+			steps = append(steps, step{name: s[i+1 : j], index: -1, plain: plainKey(s[i+1 : j])})
 			i = j
 		case s[i] == '[' && i+1 < len(s) && s[i+1] == '/':
 			end := strings.IndexByte(s[i:], ']')
@@ -150,7 +150,7 @@ func (lx *lexer) lexPathAt(i int) (token, error) {
 				if name == "" {
 					return token{}, lx.errf(i, "empty name in bracketed identifier")
 				}
-				steps = append(steps, step{name: name, index: -1})
+				steps = append(steps, step{name: name, index: -1, plain: plainKey(name)})
 			}
 			i += end + 1
 		case s[i] == '[' && len(steps) > 0 && i+1 < len(s) && isDigit(s[i+1]):

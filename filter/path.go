@@ -9,6 +9,7 @@ import (
 type step struct {
 	name  string
 	index int
+	plain bool // plainKey(name): the name can be compared to raw key bytes
 }
 
 // Path is a compiled identifier such as /a/b, /arr[0]/x or [/name with
@@ -110,7 +111,7 @@ func (p Path) resolve(d []byte) (raw []byte, fan bool) {
 		} else {
 			switch d[i] {
 			case '{':
-				i = objectField(d, i, s.name)
+				i = objectField(d, i, s.name, s.plain)
 			case '[':
 				return nil, true
 			default:
@@ -155,7 +156,7 @@ func (p Path) walk(d []byte, i, k int, fn func([]byte) bool) bool {
 	}
 	switch d[i] {
 	case '{':
-		return p.walk(d, objectField(d, i, s.name), k+1, fn)
+		return p.walk(d, objectField(d, i, s.name, s.plain), k+1, fn)
 	case '[':
 		it := newArrayIter(d, i)
 		for {
@@ -211,4 +212,18 @@ func eachRaw(raw []byte, fn func(Value) bool) bool {
 		return fn(NullValue)
 	}
 	return false
+}
+
+// Names returns the field names of the path in order, and false when the
+// path indexes an array (such a path has no plain name list). Callers that
+// build output documents from a path use it instead of parsing String.
+func (p Path) Names() ([]string, bool) {
+	out := make([]string, 0, len(p.steps))
+	for _, s := range p.steps {
+		if s.index >= 0 {
+			return nil, false
+		}
+		out = append(out, s.name)
+	}
+	return out, true
 }

@@ -110,3 +110,13 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatal(e)
 	}
 }
+
+func TestPathNames(t *testing.T) {
+	n, ok := MustPath(t, "[/a b]/c").Names()
+	if !ok || len(n) != 2 || n[0] != "a b" || n[1] != "c" {
+		t.Fatalf("Names = %q, %v", n, ok)
+	}
+	if _, ok := MustPath(t, "/a[0]/c").Names(); ok {
+		t.Fatal("Names accepted an indexed path")
+	}
+}

@@ -18,9 +18,9 @@ const (
 type Value struct {
 	Kind Kind
 	// Num holds a Number. IsInt is true when the number came from an integer
-	// literal or JSON integer, or from integer arithmetic (+ - * % of
-	// integers), so that aggregates such as SUM of integers can print without
-	// a fractional part. Division always yields a non-integer Number.
+	// literal or JSON integer, or from integer arithmetic (+ - * / % of
+	// integers; AMPS divides integers as integers, 1 / 5 = 0), so that
+	// aggregates such as SUM of integers can print without a fractional part.
 	Num   float64
 	IsInt bool
 	Str   string
