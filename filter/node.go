@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"bytes"
 	"math"
 	"regexp"
 	"strings"
@@ -291,9 +292,20 @@ type cmpNode struct {
 	// rPath is set when the right operand is a field, so that an array
 	// there also matches element-wise.
 	rPath *pathNode
+	// lPath and rNum are set for "/field op number-literal".
+	lPath *pathNode
+	rNum  *Value
 }
 
 func (n *cmpNode) eval(doc []byte) Value {
+	if n.lPath != nil && n.rNum != nil {
+		// Fast path for "/field op number" when the field holds a plain
+		// JSON number.
+		raw, fan := n.lPath.path.resolve(doc)
+		if !fan && len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
+			return cmpTri(n.op, parseJSONNumber(raw), *n.rNum).value()
+		}
+	}
 	if n.rPath == nil {
 		r := n.r.eval(doc)
 		return anyOf(n.l, doc, func(l Value) tri { return cmpTri(n.op, l, r) }).value()
@@ -365,9 +377,31 @@ type inNode struct {
 	// common case evaluates nothing per message.
 	lits []Value
 	not  bool
+	// xPath and strs are set when x is a field and every list element is
+	// a non-empty string literal.
+	xPath *pathNode
+	strs  []string
 }
 
 func (n *inNode) eval(doc []byte) Value {
+	if n.xPath != nil && n.strs != nil {
+		// Fast path for the common "/field IN ('a', 'b')": compare the raw
+		// string bytes, without building Values.
+		raw, fan := n.xPath.path.resolve(doc)
+		if !fan && len(raw) > 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+			body := raw[1 : len(raw)-1]
+			if bytes.IndexByte(body, '\\') < 0 {
+				hit := false
+				for _, s := range n.strs {
+					if string(body) == s {
+						hit = true
+						break
+					}
+				}
+				return boolTri(hit != n.not).value()
+			}
+		}
+	}
 	t := anyOf(n.x, doc, func(v Value) tri {
 		if v.Kind == Null {
 			return triNull

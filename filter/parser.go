@@ -158,6 +158,10 @@ func (p *parser) parsePred() (node, error) {
 		}
 		n := &cmpNode{op: op, l: x, r: r}
 		n.rPath, _ = r.(*pathNode)
+		n.lPath, _ = x.(*pathNode)
+		if l, ok := r.(*litNode); ok && l.v.Kind == Number {
+			n.rNum = &l.v
+		}
 		return n, nil
 	}
 	if p.tok.kind != tWord {
@@ -212,6 +216,19 @@ func (p *parser) parsePred() (node, error) {
 			lits = append(lits, l.v)
 		}
 		n.lits = lits
+		if xp, ok := x.(*pathNode); ok && lits != nil {
+			strs := make([]string, 0, len(lits))
+			for _, v := range lits {
+				if v.Kind != String {
+					strs = nil
+					break
+				}
+				strs = append(strs, v.Str)
+			}
+			if strs != nil {
+				n.xPath, n.strs = xp, strs
+			}
+		}
 		return n, nil
 	case "LIKE":
 		if err := p.advance(); err != nil {
