@@ -25,6 +25,15 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 			key = t.sowKey(data)
 		}
 		d.SowKey = key
+		if h.Command == "delta_publish" {
+			merged, reason := t.mergeDelta(key, data)
+			if reason != "" {
+				t.mu.Unlock()
+				c.fail(h, acks, reason)
+				return
+			}
+			data, d.Data = merged, merged
+		}
 		old, _, err := t.sow.put(key, d.Timestamp, data)
 		if err != nil {
 			t.mu.Unlock()
@@ -36,6 +45,7 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		if old != nil {
 			oldData = old.data
 		}
+		d.Prev = oldData
 		s.notify(RecordChange{Topic: t.name, SowKey: key, Timestamp: d.Timestamp, Old: oldData, New: data})
 	}
 	t.msgsIn.Add(1)

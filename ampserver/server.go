@@ -369,6 +369,8 @@ func (s *Server) removeSubs(drop func(*subscription) bool) int {
 	for _, sub := range old {
 		if !drop(sub) {
 			n = append(n, sub)
+		} else if sub.ext != nil {
+			sub.ext.stop()
 		}
 	}
 	s.subs.Store(&subList{subs: n})
@@ -376,6 +378,7 @@ func (s *Server) removeSubs(drop func(*subscription) bool) int {
 }
 
 func (s *Server) notify(rc RecordChange) {
+	s.extRecordChange(rc)
 	for _, fn := range s.observers {
 		fn(rc)
 	}

@@ -62,7 +62,7 @@ func (c *client) sowAndSubscribe(req *wire.Header, acks ackSet, sub *subscriptio
 	for _, t := range locked {
 		t.mu.Lock()
 	}
-	res := q.run(topics)
+	res := s.queryFor(sub, q, topics)
 	s.addSub(sub)
 	c.subs[sub.id] = sub
 	c.sendResults(req, q, res)

@@ -48,6 +48,9 @@ func (c *client) newSubscription(h *wire.Header) (*subscription, string) {
 		return nil, options.Reason
 	}
 	sub.opts = opts
+	if reason := c.prepareExt(sub, h); reason != "" {
+		return nil, reason
+	}
 	return sub, ""
 }
 

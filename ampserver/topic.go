@@ -31,6 +31,9 @@ type Delivery struct {
 	Timestamp     string
 	CorrelationID string
 	Data          []byte
+	// Prev is the record's previous SOW version (nil for an insert or a
+	// topic without SOW), for delta subscriptions.
+	Prev []byte
 }
 
 // topic is a named topic. Its mutex orders publishes to the topic and makes
@@ -80,6 +83,7 @@ type subscription struct {
 	opts   *options.Options
 	cmd    string
 	delta  bool
+	ext    *subExt // aggregation, deltas, conflation, oof (subext.go); nil: none
 }
 
 func (s *subscription) matchesTopic(name string) bool {
@@ -93,6 +97,14 @@ func (s *subscription) matchesTopic(name string) bool {
 // subscription goes through here, so that per-subscription processing
 // (conflation, aggregation, deltas) has a single place to hook in.
 func (s *subscription) deliver(d *Delivery) {
+	if s.ext != nil && s.ext.intercept(s, d) {
+		return
+	}
+	s.send(d)
+}
+
+// send writes one delivery to the subscriber.
+func (s *subscription) send(d *Delivery) {
 	h := s.client.srv.deliveryHeader(s, d)
 	s.client.sendFrame(&h, d.Data)
 }
