@@ -3,6 +3,7 @@ package file
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"ampsflume/flume"
@@ -94,6 +95,9 @@ func (t *txn) put(e *flume.Event) error {
 	if t.nputs >= c.cfg.TransactionCapacity {
 		return fmt.Errorf("%w: put list of capacity %d is full; commit more often or raise transactionCapacity",
 			flume.ErrTransactionFull, c.cfg.TransactionCapacity)
+	}
+	if t.buf == nil {
+		t.buf = *bufPool.Get().(*[]byte)
 	}
 	mark := len(t.buf)
 	t.buf = appendPut(t.buf, t.id, e)
@@ -315,8 +319,17 @@ func (t *txn) commit() error {
 	return nil
 }
 
+// bufPool recycles transaction buffers: a batch of 1000 1 KB events is a
+// megabyte that would otherwise be allocated, grown and faulted in anew for
+// every transaction.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
 // release drops the transaction's buffers once it is settled.
 func (t *txn) release() {
+	if t.buf != nil && cap(t.buf) <= 2*t.c.cfg.spillBytes {
+		b := t.buf[:0]
+		bufPool.Put(&b)
+	}
 	t.buf, t.bufPuts, t.puts, t.takes = nil, nil, nil, nil
 	t.nputs, t.spilledTakes = 0, 0
 }
