@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -284,5 +285,16 @@ func TestLiveMemoryChannel(t *testing.T) {
 	}
 	if fails == 0 {
 		t.Fatal("the channel never filled: the test did not exercise retries")
+	}
+}
+
+// TestLiveRefusedSubscription: a subscription the server refuses is
+// reported, not retried forever.
+func TestLiveRefusedSubscription(t *testing.T) {
+	uri, _ := server(t)
+	s := liveSource(t, map[string]string{"uri": uri, "filter": "/symbol = = 'IBM'"}, &recorder{})
+	waitFor(t, "the refusal", func() bool { return s.StatusInfo()["lastError"] != "" })
+	if info := s.StatusInfo(); !strings.Contains(info["lastError"], "filter") {
+		t.Fatalf("lastError %q does not explain the refusal", info["lastError"])
 	}
 }
