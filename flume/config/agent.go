@@ -433,7 +433,7 @@ func (b *builder) component(kind flume.Kind, name string) *Component {
 		for _, r := range flume.Registered(kind) {
 			names = append(names, r.Spec.Alias)
 		}
-		b.add(Error, tp.Loc, c.Describe(), "type", "unknown %s type %q%s (known: %s)", kind, tp.Value, didYouMean(tp.Value, names), strings.Join(names, ", "))
+		b.add(Error, tp.Loc, c.Describe(), "type", "unknown %s type %q%s%s", kind, tp.Value, didYouMean(tp.Value, names), knownList(names))
 		return c
 	}
 	c.Reg = reg
@@ -570,7 +570,7 @@ func (b *builder) interceptors(c *Component) []*Interceptor {
 			for _, r := range flume.Registered(flume.KindInterceptor) {
 				names = append(names, r.Spec.Alias)
 			}
-			b.add(Error, tp.Loc, who, "interceptors."+n+".type", "unknown interceptor type %q%s (known: %s)", tp.Value, didYouMean(tp.Value, names), strings.Join(names, ", "))
+			b.add(Error, tp.Loc, who, "interceptors."+n+".type", "unknown interceptor type %q%s%s", tp.Value, didYouMean(tp.Value, names), knownList(names))
 			continue
 		}
 		ic.Reg = reg
@@ -677,4 +677,11 @@ func firstKey(props map[string]flume.Property) string {
 		}
 	}
 	return best
+}
+
+func knownList(names []string) string {
+	if len(names) == 0 {
+		return " (no type of this kind is registered)"
+	}
+	return " (known: " + strings.Join(names, ", ") + ")"
 }

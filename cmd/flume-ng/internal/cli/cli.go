@@ -1,0 +1,366 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"ampsflume/flume"
+	"ampsflume/flume/agent"
+	"ampsflume/flume/config"
+	"ampsflume/flume/monitor"
+)
+
+// Version is the Flume release whose behaviour this agent follows.
+const Version = "1.11.0"
+
+const usage = `Usage: flume-ng <command> [options]...
+
+commands:
+  agent                     run a Flume agent
+  validate                  check a configuration and print every problem
+  help [TYPE]               display this help, or the keys of a component type
+  version                   show Flume version info
+
+agent and validate options:
+  -n,--name <name>          the name of this agent (required)
+  -f,--conf-file <file>     the configuration file (repeatable; later files win)
+  -c,--conf <dir>           the configuration directory (accepted for compatibility)
+  -D<key>=<value>           a property, e.g. -Dflume.monitoring.type=http
+                            -Dflume.monitoring.port=41414 -Dflume.root.logger=INFO,console
+  --no-reload-conf          do not reload the configuration file when it changes
+  -i,--poll-interval <s>    seconds between checks of the configuration file (30)
+  -X<jvm option>            accepted and ignored (there is no JVM)
+  -h,--help                 display this help
+`
+
+// Main runs the command line and returns the exit status. SIGINT and
+// SIGTERM stop a running agent gracefully.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, stdout, stderr)
+}
+
+// Run is Main with the caller's context: cancelling it stops the agent.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "agent":
+		return runAgent(ctx, args[1:], stdout, stderr)
+	case "validate":
+		return runValidate(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		return runHelp(args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "Flume %s\nGo implementation (ampsflume), %s %s/%s\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "flume-ng: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+type options struct {
+	name     string
+	files    []string
+	confDir  string
+	props    map[string]string
+	noReload bool
+	poll     time.Duration
+	ignored  []string
+	help     bool
+}
+
+func parseArgs(args []string) (*options, error) {
+	o := &options{props: map[string]string{}, poll: 30 * time.Second}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		value := func() (string, error) {
+			if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "--") {
+				return v, nil
+			}
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("option %s needs a value", a)
+			}
+			i++
+			return args[i], nil
+		}
+		name, _, _ := strings.Cut(a, "=")
+		var err error
+		switch {
+		case name == "-n" || name == "--name":
+			o.name, err = value()
+		case name == "-f" || name == "--conf-file":
+			var f string
+			f, err = value()
+			o.files = append(o.files, f)
+		case name == "-c" || name == "--conf":
+			o.confDir, err = value()
+		case name == "-i" || name == "--poll-interval":
+			var v string
+			if v, err = value(); err == nil {
+				n, perr := strconv.Atoi(v)
+				if perr != nil || n <= 0 {
+					return nil, fmt.Errorf("--poll-interval %q is not a positive number of seconds", v)
+				}
+				o.poll = time.Duration(n) * time.Second
+			}
+		case a == "--no-reload-conf":
+			o.noReload = true
+		case a == "-h" || a == "--help":
+			o.help = true
+		case strings.HasPrefix(a, "-D") && len(a) > 2:
+			k, v, _ := strings.Cut(a[2:], "=")
+			o.props[k] = v
+		case a == "-D":
+			if i+1 >= len(args) {
+				return nil, errors.New("option -D needs key=value")
+			}
+			i++
+			k, v, _ := strings.Cut(args[i], "=")
+			o.props[k] = v
+		case strings.HasPrefix(a, "-X") || strings.HasPrefix(a, "-javaagent") || a == "--dryrun" || a == "-d":
+			o.ignored = append(o.ignored, a)
+		default:
+			return nil, fmt.Errorf("unknown option %q", a)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// newLogger honours -Dflume.root.logger=LEVEL[,appender]; logs go to stderr.
+func newLogger(props map[string]string, stderr io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if v, ok := props["flume.root.logger"]; ok {
+		lv, _, _ := strings.Cut(v, ",")
+		switch strings.ToUpper(strings.TrimSpace(lv)) {
+		case "TRACE", "DEBUG", "ALL":
+			level = slog.LevelDebug
+		case "WARN":
+			level = slog.LevelWarn
+		case "ERROR", "FATAL", "OFF":
+			level = slog.LevelError
+		}
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// load reads and fully validates the configuration: the model's problems
+// and those the factories report.
+func load(o *options) (*config.Agent, config.Problems, error) {
+	if o.name == "" {
+		return nil, nil, errors.New("the agent name is required (-n NAME)")
+	}
+	if len(o.files) == 0 {
+		return nil, nil, errors.New("a configuration file is required (-f FILE)")
+	}
+	props, err := config.Load(o.files...)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, probs := props.Agent(o.name, config.Options{Sys: o.props})
+	probs = append(probs, agent.Check(cfg, agent.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})...)
+	probs.Sort()
+	return cfg, probs, nil
+}
+
+func printProblems(w io.Writer, probs config.Problems) {
+	for _, p := range probs {
+		fmt.Fprintln(w, p.String())
+	}
+}
+
+func runValidate(args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "flume-ng validate: %v\n", err)
+		return 2
+	}
+	if o.help {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cfg, probs, err := load(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "flume-ng validate: %v\n", err)
+		return 1
+	}
+	printProblems(stderr, probs)
+	for _, line := range agent.Summary(cfg) {
+		fmt.Fprintln(stdout, line)
+	}
+	nerr, nwarn := len(probs.Errors()), len(probs.Warnings())
+	fmt.Fprintf(stdout, "agent %q: %d source(s), %d channel(s), %d sink(s), %d sink group(s); %d error(s), %d warning(s)\n",
+		o.name, len(cfg.Sources), len(cfg.Channels), len(cfg.Sinks), len(cfg.SinkGroups), nerr, nwarn)
+	if nerr > 0 {
+		return 1
+	}
+	return 0
+}
+
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "flume-ng agent: %v\n\n%s", err, usage)
+		return 2
+	}
+	if o.help {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	log := newLogger(o.props, stderr)
+	for _, x := range o.ignored {
+		log.Info("JVM option ignored", "option", x)
+	}
+	cfg, probs, err := load(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "flume-ng agent: %v\n", err)
+		return 1
+	}
+	printProblems(stderr, probs)
+	if probs.HasErrors() {
+		fmt.Fprintf(stderr, "flume-ng agent: configuration refused: %d error(s); nothing started\n", len(probs.Errors()))
+		return 1
+	}
+	mcfg, monitoring, err := monitor.ConfigFromProperties(o.props)
+	if err != nil {
+		fmt.Fprintf(stderr, "flume-ng agent: %v\n", err)
+		return 1
+	}
+	ag := agent.New(agent.Options{Logger: log})
+	if err := ag.Start(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "flume-ng agent: %v\n", err)
+		return 1
+	}
+	log.Info("agent started", "agent", o.name, "config", strings.Join(o.files, ","), "components", strings.Join(agent.Summary(cfg), "; "))
+	if monitoring {
+		srv, err := monitor.Start(mcfg, ag)
+		if err != nil {
+			ag.Stop()
+			fmt.Fprintf(stderr, "flume-ng agent: %v\n", err)
+			return 1
+		}
+		defer srv.Close()
+		log.Info("monitoring started", "type", mcfg.Type, "addr", srv.Addr())
+	}
+	watchDone := make(chan struct{})
+	if o.noReload {
+		close(watchDone)
+	} else {
+		w := agent.NewWatcher(o.files...)
+		go func() {
+			defer close(watchDone)
+			w.Run(ctx, o.poll, func() { reload(ctx, o, ag, log, stderr) })
+		}()
+	}
+	<-ctx.Done()
+	log.Info("stopping agent", "agent", o.name)
+	<-watchDone
+	ag.Stop()
+	log.Info("agent stopped", "agent", o.name)
+	return 0
+}
+
+// reload applies a changed configuration; a configuration with errors is
+// reported and the running one kept.
+func reload(ctx context.Context, o *options, ag *agent.Agent, log *slog.Logger, stderr io.Writer) {
+	log.Info("configuration changed; reloading", "config", strings.Join(o.files, ","))
+	cfg, probs, err := load(o)
+	if err != nil {
+		log.Error("reload failed; keeping the running configuration", "err", err)
+		return
+	}
+	printProblems(stderr, probs)
+	if probs.HasErrors() {
+		log.Error("new configuration refused; keeping the running one", "errors", len(probs.Errors()))
+		return
+	}
+	if err := ag.Reload(ctx, cfg); err != nil {
+		log.Error("reload failed", "err", err)
+		return
+	}
+	log.Info("configuration reloaded", "components", strings.Join(agent.Summary(cfg), "; "))
+}
+
+var kinds = []flume.Kind{flume.KindSource, flume.KindChannel, flume.KindSink, flume.KindInterceptor}
+
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout, "\nregistered component types (flume-ng help TYPE for their keys):")
+		for _, k := range kinds {
+			var names []string
+			for _, r := range flume.Registered(k) {
+				names = append(names, r.Spec.Alias)
+			}
+			fmt.Fprintf(stdout, "  %-12s %s\n", k+"s:", strings.Join(names, " "))
+		}
+		fmt.Fprintln(stdout, "  selectors:   replicating multiplexing load_balancing")
+		fmt.Fprintln(stdout, "  processors:  default failover load_balance")
+		fmt.Fprintln(stdout, "  monitoring:  http prometheus")
+		return 0
+	}
+	found := false
+	for _, k := range kinds {
+		r, ok := flume.Lookup(k, args[0])
+		if !ok {
+			continue
+		}
+		found = true
+		printSpec(stdout, &r.Spec)
+	}
+	if !found {
+		fmt.Fprintf(stderr, "flume-ng help: no component type %q; run flume-ng help for the list\n", args[0])
+		return 1
+	}
+	return 0
+}
+
+func printSpec(w io.Writer, s *flume.Spec) {
+	fmt.Fprintf(w, "%s %s", s.Kind, s.Alias)
+	if s.Class != "" {
+		fmt.Fprintf(w, " (%s)", s.Class)
+	}
+	fmt.Fprintln(w)
+	if s.Doc != "" {
+		fmt.Fprintf(w, "\n%s\n", s.Doc)
+	}
+	if len(s.Keys) == 0 {
+		return
+	}
+	keys := append([]flume.Key(nil), s.Keys...)
+	sort.SliceStable(keys, func(i, j int) bool { return keys[i].Required && !keys[j].Required })
+	fmt.Fprintln(w, "\nkeys:")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  KEY\tTYPE\tDEFAULT\tDESCRIPTION")
+	for _, k := range keys {
+		name := k.Name
+		if strings.HasSuffix(name, ".") {
+			name += "*"
+		}
+		def := k.Default
+		if k.Required {
+			def = "(required)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", name, k.Type, def, k.Doc)
+	}
+	tw.Flush()
+}

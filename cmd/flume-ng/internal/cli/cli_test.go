@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ampsflume/flume"
+)
+
+func init() {
+	flume.RegisterChannel(flume.Spec{Alias: "clichan", Doc: "A test channel.", Keys: []flume.Key{
+		{Name: "capacity", Type: "int", Default: "100", Doc: "How many."},
+		{Name: "path", Type: "string", Required: true},
+	}}, nil)
+}
+
+// TestSeedCommandLine: the article's exact command line parses.
+func TestSeedCommandLine(t *testing.T) {
+	args := strings.Fields("-Xmx512m -c conf/ -f conf/flume-conf.properties -n agent -Dflume.root.logger=INFO,console")
+	o, err := parseArgs(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.name != "agent" || o.confDir != "conf/" || len(o.files) != 1 || o.files[0] != "conf/flume-conf.properties" ||
+		o.props["flume.root.logger"] != "INFO,console" || len(o.ignored) != 1 || o.ignored[0] != "-Xmx512m" || o.noReload {
+		t.Fatalf("%+v", o)
+	}
+	o, err = parseArgs([]string{"--name=a1", "--conf-file", "x", "--conf-file=y", "-D", "k=v", "--no-reload-conf", "-i", "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.name != "a1" || strings.Join(o.files, ",") != "x,y" || o.props["k"] != "v" || !o.noReload || o.poll != 5*time.Second {
+		t.Fatalf("%+v", o)
+	}
+	for _, bad := range [][]string{{"-n"}, {"--bogus"}, {"-i", "0"}} {
+		if _, err := parseArgs(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestRootLoggerLevel(t *testing.T) {
+	for v, debug := range map[string]bool{"DEBUG,console": true, "INFO,console": false, "": false} {
+		l := newLogger(map[string]string{"flume.root.logger": v}, &bytes.Buffer{})
+		if got := l.Enabled(context.Background(), -4); got != debug {
+			t.Errorf("%q: debug enabled %v", v, got)
+		}
+	}
+	l := newLogger(map[string]string{"flume.root.logger": "WARN,LOGFILE"}, &bytes.Buffer{})
+	if l.Enabled(context.Background(), 0) {
+		t.Error("WARN level logs INFO")
+	}
+}
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	code, out, _ := run(t, "help")
+	if code != 0 || !strings.Contains(out, "clichan") || !strings.Contains(out, "failover") {
+		t.Fatalf("%d %s", code, out)
+	}
+	code, out, _ = run(t, "help", "CLICHAN")
+	if code != 0 || !strings.Contains(out, "channel clichan") || !strings.Contains(out, "capacity") || !strings.Contains(out, "(required)") {
+		t.Fatalf("%d %s", code, out)
+	}
+	if code, _, errOut := run(t, "help", "nosuch"); code == 0 || !strings.Contains(errOut, "nosuch") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+	if code, out, _ := run(t, "version"); code != 0 || !strings.Contains(out, "Flume "+Version) {
+		t.Fatalf("%d %s", code, out)
+	}
+	if code, _, _ := run(t, "frobnicate"); code != 2 {
+		t.Fatalf("unknown command exit %d", code)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.properties")
+	text := "a.channels = c1 c2\na.sinks = k1\na.channels.c1.type = clichan\na.channels.c1.path = /x\na.channels.c1.capasity = 5\na.sinks.k1.type = nosuchsink\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "validate", "-f", path, "-n", "a")
+	if code == 0 {
+		t.Fatal("broken config validated")
+	}
+	for _, want := range []string{path + ":1: channel \"c2\"", path + ":5: channel \"c1\": key \"capasity\"", `did you mean "capacity"`, path + ":6: sink \"k1\": key \"type\"", "k1\": key \"channel\""} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("missing %q in:\n%s", want, errOut)
+		}
+	}
+	if !strings.Contains(out, "error(s)") || !strings.Contains(out, "channel c1 (clichan)") {
+		t.Fatalf("summary: %s", out)
+	}
+	if code, _, errOut := run(t, "agent", "-f", path, "-n", "a"); code == 0 || !strings.Contains(errOut, "nothing started") {
+		t.Fatalf("agent started on a broken config: %d %s", code, errOut)
+	}
+	if code, _, errOut := run(t, "agent", "-f", path); code == 0 || !strings.Contains(errOut, "-n NAME") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+}

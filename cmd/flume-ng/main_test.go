@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "flume-ng-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "flume-ng")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// lockedBuffer collects a child's stderr while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func checkFor(t *testing.T, total time.Duration, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// readLines returns every line of every file in dir, files in name order.
+func readLines(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, e := range entries {
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+		f.Close()
+	}
+	return lines, nil
+}
+
+// TestAgentEndToEnd runs the binary as Flume users do: seq → memory →
+// file_roll, with the article's command-line shape and the HTTP monitor,
+// and checks that exactly the generated events arrive, in order, then that
+// SIGTERM stops it cleanly.
+func TestAgentEndToEnd(t *testing.T) {
+	const total = 20000
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "conf")
+	os.Mkdir(conf, 0o755)
+	text := fmt.Sprintf(`# seq -> memory -> file_roll
+agent.sources = gen
+agent.channels = mem
+agent.sinks = files
+agent.sources.gen.type = seq
+agent.sources.gen.totalEvents = %d
+agent.sources.gen.batchSize = 500
+agent.sources.gen.channels = mem
+agent.channels.mem.type = memory
+agent.channels.mem.capacity = 5000
+agent.channels.mem.transactionCapacity = 1000
+agent.sinks.files.type = file_roll
+agent.sinks.files.channel = mem
+agent.sinks.files.sink.directory = ${env:FLUME_E2E_OUT}
+agent.sinks.files.sink.rollInterval = 0
+agent.sinks.files.sink.batchSize = 1000
+`, total)
+	file := filepath.Join(conf, "flume-conf.properties")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "agent", "-Xmx512m", "-c", conf, "-f", file, "-n", "agent",
+		"-Dflume.root.logger=INFO,console", "-Dflume.monitoring.type=http", "-Dflume.monitoring.port=0")
+	cmd.Env = append(os.Environ(), "FLUME_E2E_OUT="+out)
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+
+	want := make([]string, total)
+	for i := range want {
+		want[i] = strconv.Itoa(i)
+	}
+	checkFor(t, 30*time.Second, func() error {
+		got, err := readLines(out)
+		if err != nil {
+			return err
+		}
+		if len(got) != total {
+			return fmt.Errorf("%d lines, want %d; stderr:\n%s", len(got), total, stderr.String())
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				return fmt.Errorf("line %d = %q, want %q", i, got[i], want[i])
+			}
+		}
+		return nil
+	})
+
+	addr := regexp.MustCompile(`"monitoring started" type=http addr=(\S+)`).FindStringSubmatch(stderr.String())
+	if addr == nil {
+		t.Fatalf("no monitoring address in:\n%s", stderr.String())
+	}
+	if !strings.HasPrefix(addr[1], "127.0.0.1:") {
+		t.Fatalf("monitor bound to %s", addr[1])
+	}
+	checkFor(t, 10*time.Second, func() error {
+		resp, err := http.Get("http://" + addr[1] + "/metrics")
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var m map[string]map[string]string
+		if err := json.Unmarshal(body, &m); err != nil {
+			return fmt.Errorf("%v: %s", err, body)
+		}
+		n := strconv.Itoa(total)
+		if m["SINK.files"]["EventDrainSuccessCount"] != n || m["CHANNEL.mem"]["ChannelSize"] != "0" || m["SOURCE.gen"]["Type"] != "SOURCE" {
+			return fmt.Errorf("metrics %v", m)
+		}
+		return nil
+	})
+	http.DefaultClient.CloseIdleConnections()
+	if !strings.Contains(stderr.String(), "JVM option ignored") {
+		t.Errorf("-Xmx512m not reported as ignored:\n%s", stderr.String())
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("agent did not stop on SIGTERM:\n%s", stderr.String())
+	}
+	if got, _ := readLines(out); len(got) != total {
+		t.Fatalf("after stop: %d lines", len(got))
+	}
+	if !strings.Contains(stderr.String(), "agent stopped") {
+		t.Fatalf("no clean stop:\n%s", stderr.String())
+	}
+}
+
+// TestBrokenConfigRefused: a configuration with errors starts nothing and
+// exits non-zero with every problem printed.
+func TestBrokenConfigRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bad.properties")
+	os.WriteFile(file, []byte("agent.sources = s\nagent.channels = c\nagent.sources.s.type = seq\nagent.sources.s.channels = c\nagent.channels.c.type = memory\nagent.channels.c.capacity = ten\nagent.sources.s.batchSize = 500\n"), 0o644)
+	cmd := exec.Command(binary, "agent", "-n", "agent", "-f", file)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err == nil {
+		t.Fatal("broken config accepted")
+	}
+	for _, want := range []string{file + `:6: channel "c": key "capacity"`, file + `:7: source "s": key "batchSize"`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, stderr.String())
+		}
+	}
+}
