@@ -138,3 +138,25 @@ func hasOption(opts, name string) bool {
 	}
 	return false
 }
+
+// Send writes cmd without registering it: the client adds only the ids the
+// protocol needs (cid, and sub_id/query_id for subscribe- and sow-type
+// commands) and no acks of its own, and it does not wait. Replies to acks
+// the command asks for go to the OnUnhandled hook. Use it where waiting would
+// be wrong, for example to acknowledge queue messages from a consumer that
+// must keep reading.
+func (c *Client) Send(cmd Command) error {
+	if cmd.Name == "" {
+		return fmt.Errorf("amps: command without a name")
+	}
+	cn, err := c.current()
+	if err != nil {
+		return fmt.Errorf("amps: %s: %w", cmd.Name, err)
+	}
+	p := prepare(&cmd, c.nextCID())
+	p.hdr.AckType = p.userAcks.String()
+	if err := cn.send(&p.hdr, p.data); err != nil {
+		return fmt.Errorf("amps: %s: %w", cmd.Name, err)
+	}
+	return nil
+}
