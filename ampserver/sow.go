@@ -269,6 +269,11 @@ func (c *client) sow(h *wire.Header) {
 			return
 		}
 	}
+	view, skip, reason := c.sowExtras(&req)
+	if reason != "" {
+		c.fail(&req, acks, reason)
+		return
+	}
 	topics := c.srv.resolveSOW(q.topic, q.re)
 	if len(topics) == 0 && q.re == nil {
 		c.fail(&req, acks, "invalid topic")
@@ -280,7 +285,7 @@ func (c *client) sow(h *wire.Header) {
 	for _, t := range topics {
 		t.mu.Lock()
 	}
-	res := q.run(topics)
+	res := c.srv.runQuery(q, topics, view, skip)
 	for _, t := range topics {
 		t.mu.Unlock()
 	}

@@ -289,12 +289,16 @@ func groupSowKey(topicName, group string) string {
 // caller holds: the view's records for an aggregated subscription, the
 // SOW records otherwise.
 func (s *Server) queryFor(sub *subscription, q *query, topics []*topic) queryResult {
+	skip := 0
+	if sub.opts != nil && sub.opts.HasSkipN {
+		skip = sub.opts.SkipN
+	}
 	x := sub.ext
 	if x == nil {
-		return q.run(topics)
+		return s.runQuery(q, topics, nil, skip)
 	}
 	if x.view == nil {
-		res := q.run(topics)
+		res := s.runQuery(q, topics, nil, skip)
 		x.seedQuery(res)
 		return res
 	}

@@ -254,3 +254,55 @@ func TestAggregatedDeltaSubscription(t *testing.T) {
 	want := "p {\"symbol\":\"IBM\",\"total\":10,\"max\":10}\np {\"symbol\":\"IBM\",\"total\":11}"
 	require(t, got == want, "got\n%s\nwant\n%s", got, want)
 }
+
+func TestAggregatedQueryAndPaging(t *testing.T) {
+	s := startServer(t, ordersConfig(""))
+	c := dial(t, s.TCPAddr())
+	c.logon("q")
+	for i, sym := range []string{"IBM", "MSFT", "IBM", "YUM", "FIZZ"} {
+		publishSync(t, c, "publish", "Orders", `{"order_key":`+string(rune('1'+i))+`,"symbol":"`+sym+`","price":`+string(rune('1'+i))+`.5}`)
+	}
+	recs, stats := c.query(wire.Header{Topic: "Orders", Filter: "/symbol != 'FIZZ'", Options: "projection=[/symbol,avg(/price) as /avg,count(/price) as /n],grouping=[/symbol]"})
+	got := recData(recs)
+	want := "{\"symbol\":\"IBM\",\"avg\":2.5,\"n\":2}\n{\"symbol\":\"MSFT\",\"avg\":2.5,\"n\":1}\n{\"symbol\":\"YUM\",\"avg\":4.5,\"n\":1}\n"
+	require(t, got == want, "got\n%s\nwant\n%s", got, want)
+	require(t, stats.RecordsReturned == 3 && stats.TopicMatches == 5, "stats %+v", stats)
+
+	recs, _ = c.query(wire.Header{Topic: "Orders", Options: "top_n=2,skip_n=1,orderby=/order_key DESC"})
+	require(t, recData(recs) == "{\"order_key\":4,\"symbol\":\"YUM\",\"price\":4.5}\n{\"order_key\":3,\"symbol\":\"IBM\",\"price\":3.5}\n", "page:\n%s", recData(recs))
+	recs, _ = c.query(wire.Header{Topic: "Orders", Options: "top_n=2,skip_n=4,orderby=/order_key"})
+	require(t, recData(recs) == "{\"order_key\":5,\"symbol\":\"FIZZ\",\"price\":5.5}\n", "last page:\n%s", recData(recs))
+
+	for _, tc := range []struct{ topic, opts, reason string }{
+		{"Ord.*", "projection=[/a],grouping=[/a]", "regex topic not supported"},
+		{"Orders", "projection=[sum(/a)],grouping=[/a]", "invalid options"},
+		{"Orders", "skip_n=1", "invalid options"},
+	} {
+		cid := c.nextCID()
+		c.send(wire.Header{Command: "sow", CommandID: cid, Topic: tc.topic, Options: tc.opts, AckType: "processed"}, "")
+		require(t, c.expectAck("processed", "failure").Reason == tc.reason, "%s %s", tc.topic, tc.opts)
+	}
+}
+
+// TestConflationWithOOF checks that a record leaving the filter while an
+// update to it is held drops the update, and that the oof carries the last
+// state the subscriber received.
+func TestConflationWithOOF(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s := startServer(t, ordersConfig(""), WithClock(clk))
+	pub := dial(t, s.TCPAddr())
+	pub.logon("pub")
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"qty":20}`)
+	sub := dial(t, s.TCPAddr())
+	sub.logon("sub")
+	recs := openSub(t, sub, wire.Header{Command: "sow_and_subscribe", Topic: "Orders", Filter: "/qty > 10", Options: "oof,conflation=1s"})
+	require(t, len(recs) == 1, "query part is not conflated: %v", recs)
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"qty":21}`) // held
+	publishSync(t, pub, "publish", "Orders", `{"order_key":2,"qty":50}`) // held, never delivered
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"qty":1}`)  // out: drop held, oof with the query's state
+	publishSync(t, pub, "publish", "Orders", `{"order_key":2,"qty":2}`)  // out, never received: no oof
+	clk.Advance(2 * time.Second)
+	got := bodies(syncClient(t, sub))
+	require(t, got == `oof(match) {"order_key":1,"qty":20}`, "got\n%s", got)
+	require(t, clk.pending() == 0, "timers left: %d", clk.pending())
+}

@@ -56,6 +56,7 @@ type View struct {
 	match    func([]byte) bool
 	groups   map[string]*group
 	keyBuf   []byte
+	nextSeq  uint64
 }
 
 type column struct {
@@ -66,6 +67,7 @@ type column struct {
 
 type group struct {
 	key     string
+	seq     uint64 // creation order, for Snapshot
 	n       int // contributing records
 	cols    []colState
 	last    []filter.Value // per entry: the value of a plain entry on the last record processed
@@ -396,28 +398,28 @@ func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 }
 
 func (v *View) newGroup(k string) *group {
-	g := &group{key: k, cols: make([]colState, len(v.cols)), last: make([]filter.Value, len(v.entries))}
+	v.nextSeq++
+	g := &group{key: k, seq: v.nextSeq, cols: make([]colState, len(v.cols)), last: make([]filter.Value, len(v.entries))}
 	for i, c := range v.cols {
 		g.cols[i] = newColState(c.needs)
 	}
 	return g
 }
 
-// Snapshot returns the current record of every group, ordered by group
-// key so that queries are repeatable.
+// Snapshot returns the current record of every group in the order the
+// groups were created, so that queries are repeatable.
 func (v *View) Snapshot() []GroupOutput {
-	keys := make([]string, 0, len(v.groups))
-	for k := range v.groups {
-		keys = append(keys, k)
+	gs := make([]*group, 0, len(v.groups))
+	for _, g := range v.groups {
+		gs = append(gs, g)
 	}
-	sort.Strings(keys)
-	out := make([]GroupOutput, 0, len(keys))
-	for _, k := range keys {
-		g := v.groups[k]
+	sort.Slice(gs, func(i, j int) bool { return gs[i].seq < gs[j].seq })
+	out := make([]GroupOutput, 0, len(gs))
+	for _, g := range gs {
 		if g.lastOut == nil {
 			v.emit(g)
 		}
-		out = append(out, GroupOutput{Key: k, Data: g.lastOut})
+		out = append(out, GroupOutput{Key: g.key, Data: g.lastOut})
 	}
 	return out
 }

@@ -358,3 +358,16 @@ func BenchmarkApply(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "publishes/s")
 }
+
+func TestSnapshotOrder(t *testing.T) {
+	v := mustView(t, []string{"/s", "COUNT(/s) AS /n"}, []string{"/s"}, "")
+	for _, s := range []string{"YUM", "IBM", "MSFT", "IBM", "AAPL"} {
+		v.Apply(nil, []byte(`{"s":"`+s+`"}`))
+	}
+	v.Apply([]byte(`{"s":"IBM"}`), nil)
+	got := strings.Join(datas(v.Snapshot()), " ")
+	want := `{"s":"YUM","n":1} {"s":"IBM","n":1} {"s":"MSFT","n":1} {"s":"AAPL","n":1}`
+	if got != want {
+		t.Fatalf("got %s want %s", got, want)
+	}
+}
