@@ -68,7 +68,7 @@ type column struct {
 type group struct {
 	key     string
 	seq     uint64 // creation order, for Snapshot
-	n       int // contributing records
+	n       int    // contributing records
 	cols    []colState
 	last    []filter.Value // per entry: the value of a plain entry on the last record processed
 	lastOut []byte
