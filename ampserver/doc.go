@@ -17,6 +17,20 @@
 //   - Acks are sent only when requested, with the reason strings AMPS
 //     clients map to exceptions.
 //
+// Subscription options (subext.go): aggregated subscriptions
+// (projection/grouping, a private view maintained incrementally from SOW
+// record changes, see package aggregate), delta_publish merges and delta
+// subscriptions (package delta), conflation (package conflate), oof
+// messages (reasons deleted and match), no_sowkey, top_n/skip_n/orderby.
+// Conflation holds the first update of a key for one interval and delivers
+// the latest one at first-hold + interval, by a timer on the server clock;
+// an update arriving at the very instant its key falls due is delivered
+// after the due one and starts a new interval. With the article's example
+// (one publish per second, conflation=1s) this is what yields one output
+// per matching publish, MSFT orders 1 and 2 included, 1 s apart; the SOW
+// query part is never conflated. For aggregated subscriptions the
+// conflation key is the group.
+//
 // Extension points: every live message to a subscription goes through
 // subscription.deliver, and every SOW record change is reported in order to
 // the observers registered with WithSOWObserver.
