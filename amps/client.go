@@ -130,6 +130,16 @@ func (c *Client) dial(ctx context.Context, u *URI) (net.Conn, error) {
 	}
 	var nc net.Conn
 	var err error
+	if u.Transport == "ws" || u.Transport == "wss" {
+		var cfg *tls.Config
+		if u.Transport == "wss" {
+			cfg = &tls.Config{ServerName: u.Host}
+			if c.opts.tls != nil {
+				cfg = c.opts.tls.Clone()
+			}
+		}
+		return dialWebSocket(ctx, u, cfg, c.opts.maxFrame)
+	}
 	if c.opts.dial != nil {
 		nc, err = c.opts.dial(ctx, network, u.Address())
 	} else {

@@ -630,3 +630,27 @@ func TestNotConnected(t *testing.T) {
 		t.Fatal("bad URI accepted")
 	}
 }
+
+func TestSendAddsNoAcksAndDoesNotWait(t *testing.T) {
+	fs := newFakeServer(t, func(fc *fakeConn, h *wire.Header, p []byte) {
+		if h.Command == "sow_delete" {
+			return // never answers: Send must not wait
+		}
+		defaultFakeHandler(fc, h, p)
+	})
+	c := connectFake(t, fs)
+	if err := c.Send(Command{Name: CmdSowDelete, Topic: "Q", Bookmark: "1|2|"}); err != nil {
+		t.Fatal(err)
+	}
+	h := fs.conn(0).nextHeader(t, "sow_delete")
+	if h.AckType != "" || h.Bookmark != "1|2|" || h.CommandID == "" {
+		t.Fatalf("header %+v", h)
+	}
+	if err := c.Send(Command{Name: CmdSubscribe, Topic: "T", AckType: "processed"}); err != nil {
+		t.Fatal(err)
+	}
+	h = fs.conn(0).nextHeader(t, "subscribe")
+	if h.AckType != "processed" || h.SubID != h.CommandID {
+		t.Fatalf("header %+v", h)
+	}
+}

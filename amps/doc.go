@@ -1,5 +1,6 @@
 // Package amps is a client for AMPS-compatible servers speaking the `amps`
-// protocol (JSON headers) over TCP or TLS.
+// protocol (JSON headers) over TCP, TLS (tcps) or WebSocket (ws, wss; framed
+// as AMPS's JavaScript client does).
 //
 // A Client owns at most one connection at a time. Connect dials a URI of the
 // form tcp://[user[:password]@]host:port/amps[/messagetype], Logon
@@ -36,7 +37,9 @@
 // a wrapper (an HA client) can keep them and execute them again on a new
 // connection. OnDisconnect reports every connection loss that Close did not
 // cause, and after such a loss Connect and Logon may be called again on the
-// same Client. OnPersisted reports the conflated persisted acks of publishes.
+// same Client. OnPersisted reports the conflated persisted acks of publishes,
+// and Send writes a command without registering or waiting for it (queue
+// acknowledgements from inside a consumer loop, for example).
 //
 // # Errors
 //

@@ -525,3 +525,42 @@ func TestServerNameInUseAndTakeover(t *testing.T) {
 		t.Fatal("first connection not replaced")
 	}
 }
+
+func TestServerWebSocket(t *testing.T) {
+	cfg := ampserver.DefaultConfig()
+	cfg.Transports = append(cfg.Transports, ampserver.TransportConfig{Name: "ws", Type: "tcp",
+		InetAddr: "127.0.0.1:0", Protocol: "websocket"})
+	cfg.SOW = []ampserver.SOWTopicConfig{{Name: "Orders", MessageType: "json", Keys: []string{"/order_key"}}}
+	s := startServer(t, cfg)
+	uri := "ws://" + s.Addr("ws").String() + "/amps/json"
+	c := logon(t, uri, "ws-client")
+	ctx := testCtx(t)
+	if info := c.LogonInfo(); info.ServerVersion != ampserver.ServerVersion {
+		t.Fatalf("logon over websocket: %+v", info)
+	}
+	sub, err := c.Subscribe(ctx, "Orders", "/symbol = 'IBM'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 12; i++ {
+		if err := c.Publish("Orders", order(i, "IBM", 1, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 12; i++ {
+		m, err := sub.Next(ctx)
+		if err != nil || !strings.Contains(string(m.Data), fmt.Sprintf(`"order_key":%d,`, i)) {
+			t.Fatalf("delivery %d: %+v %v", i, m, err)
+		}
+	}
+	q, err := c.Sow(ctx, "Orders", "") // 12 records: two sow frames of bs 10 and 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(t, q); len(got) != 12 {
+		t.Fatalf("sow over websocket: %d records", len(got))
+	}
+	if n, err := c.SowDelete(ctx, "Orders", "/qty > 6"); err != nil || n != 6 {
+		t.Fatalf("sow_delete over websocket: %d %v", n, err)
+	}
+}

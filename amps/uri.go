@@ -11,7 +11,7 @@ import (
 // URI is a parsed AMPS connection string:
 // transport://[user[:password]@]host:port/protocol[/messagetype][?opt=val&...].
 type URI struct {
-	Transport   string // tcp or tcps
+	Transport   string // tcp, tcps, ws or wss
 	User        string
 	Password    string
 	HasPassword bool
@@ -78,11 +78,11 @@ func ParseURI(s string) (*URI, error) {
 	}
 	u := &URI{Transport: strings.ToLower(scheme)}
 	switch u.Transport {
-	case "tcp", "tcps":
-	case "unix", "ws", "wss":
-		return bad("transport %q is not supported by this client (use tcp or tcps)", u.Transport)
+	case "tcp", "tcps", "ws", "wss":
+	case "unix":
+		return bad("transport %q is not supported by this client (use tcp, tcps, ws or wss)", u.Transport)
 	default:
-		return bad("unknown transport %q (use tcp or tcps)", scheme)
+		return bad("unknown transport %q (use tcp, tcps, ws or wss)", scheme)
 	}
 	rest, query, _ := strings.Cut(rest, "?")
 	if i := strings.IndexByte(rest, '#'); i >= 0 {

@@ -68,7 +68,7 @@ func TestParseURIErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"localhost:9007", "missing transport"},
 		{"http://h:1/amps", "unknown transport"},
-		{"ws://h:1/amps", "not supported"},
+		{"unix://h:1/amps", "not supported"},
 		{"tcp://h/amps", "host:port"},
 		{"tcp://:9007/amps", "empty host"},
 		{"tcp://h:0/amps", "port"},
