@@ -229,3 +229,65 @@ func TestBrokenConfigRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadOnChange: a changed file is reloaded; a broken change is refused
+// and the running configuration kept.
+func TestReloadOnChange(t *testing.T) {
+	dir := t.TempDir()
+	out1, out2 := filepath.Join(dir, "o1"), filepath.Join(dir, "o2")
+	os.Mkdir(out1, 0o755)
+	os.Mkdir(out2, 0o755)
+	conf := func(out string, extra string) string {
+		return "a.sources = s\na.channels = c\na.sinks = k\na.sources.s.type = seq\na.sources.s.totalEvents = 100\na.sources.s.channels = c\n" +
+			"a.channels.c.type = memory\na.sinks.k.type = file_roll\na.sinks.k.channel = c\na.sinks.k.sink.rollInterval = 0\na.sinks.k.sink.directory = " + out + "\n" + extra
+	}
+	file := filepath.Join(dir, "f.properties")
+	os.WriteFile(file, []byte(conf(out1, "")), 0o644)
+	cmd := exec.Command(binary, "agent", "-n", "a", "-f", file, "-i", "1")
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	lines := func(dir string, n int) func() error {
+		return func() error {
+			got, err := readLines(dir)
+			if err != nil || len(got) != n {
+				return fmt.Errorf("%s: %d lines (%v), want %d\n%s", dir, len(got), err, n, stderr.String())
+			}
+			return nil
+		}
+	}
+	checkFor(t, 20*time.Second, lines(out1, 100))
+	bump := func(text string) {
+		os.WriteFile(file, []byte(text), 0o644)
+		future := time.Now().Add(time.Duration(len(text)) * time.Second)
+		os.Chtimes(file, future, future)
+	}
+	bump(conf(out2, "a.channels.c.capacity = lots\n"))
+	checkFor(t, 20*time.Second, func() error {
+		if !strings.Contains(stderr.String(), "new configuration refused") || !strings.Contains(stderr.String(), `key "capacity"`) {
+			return fmt.Errorf("no refusal:\n%s", stderr.String())
+		}
+		return nil
+	})
+	bump(conf(out2, "a.channels.c.capacity = 500\n"))
+	checkFor(t, 20*time.Second, lines(out2, 100))
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no stop")
+	}
+}
