@@ -56,6 +56,7 @@ type View struct {
 	match    func([]byte) bool
 	groups   map[string]*group
 	keyBuf   []byte
+	vals     []filter.Value // emit's scratch
 	nextSeq  uint64
 }
 
@@ -322,8 +323,10 @@ func (v *View) Len() int { return len(v.groups) }
 func (v *View) matches(doc []byte) bool { return v.match == nil || v.match(doc) }
 
 // groupKey encodes the grouping values of doc; the encoding is injective
-// (each value is typed and length-prefixed).
-func (v *View) groupKey(doc []byte) string {
+// (each value is typed and length-prefixed). The result aliases a buffer
+// reused by the next call: index maps with string(key), which does not
+// allocate.
+func (v *View) groupKey(doc []byte) []byte {
 	b := v.keyBuf[:0]
 	for _, g := range v.grouping {
 		val := g.Eval(doc)
@@ -344,7 +347,7 @@ func (v *View) groupKey(doc []byte) string {
 		b = append(b, 0)
 	}
 	v.keyBuf = b
-	return string(b)
+	return b
 }
 
 // Apply folds one record change into the view: old == nil is an insert,
@@ -356,7 +359,7 @@ func (v *View) groupKey(doc []byte) string {
 func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 	var gOld, gNew *group
 	if oldDoc != nil && v.matches(oldDoc) {
-		if g, ok := v.groups[v.groupKey(oldDoc)]; ok {
+		if g, ok := v.groups[string(v.groupKey(oldDoc))]; ok {
 			gOld = g
 			g.n--
 			for i := range v.cols {
@@ -365,9 +368,10 @@ func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 		}
 	}
 	if newDoc != nil && v.matches(newDoc) {
-		k := v.groupKey(newDoc)
-		g, ok := v.groups[k]
+		kb := v.groupKey(newDoc)
+		g, ok := v.groups[string(kb)]
 		if !ok {
+			k := string(kb)
 			g = v.newGroup(k)
 			v.groups[k] = g
 		}
@@ -425,7 +429,10 @@ func (v *View) Snapshot() []GroupOutput {
 }
 
 func (v *View) emit(g *group) GroupOutput {
-	vals := make([]filter.Value, len(v.entries))
+	if cap(v.vals) < len(v.entries) {
+		v.vals = make([]filter.Value, len(v.entries))
+	}
+	vals := v.vals[:len(v.entries)]
 	for i, en := range v.entries {
 		switch en.kind {
 		case entryPlain:
@@ -436,7 +443,8 @@ func (v *View) emit(g *group) GroupOutput {
 			vals[i] = en.expr.Eval(v.aggDoc(g, en.calls))
 		}
 	}
-	b := v.appendNodes(make([]byte, 0, 64), v.layout, vals)
+	b := v.appendNodes(make([]byte, 0, max(64, len(g.lastOut)+8)), v.layout, vals)
+	clear(vals) // drop references to strings until the next emit
 	g.lastOut = b
 	return GroupOutput{Key: g.key, Data: b}
 }
