@@ -56,9 +56,12 @@ type Transaction interface {
 	Begin() error
 	// Put stages an event; it becomes visible to takers only at Commit.
 	Put(e *Event) error
-	// Take removes the event at the head of the channel, waiting up to the
-	// channel's keep-alive for one to arrive. It returns (nil, nil) when none
-	// arrived. Taken events are gone for good only at Commit.
+	// Take removes the event at the head of the channel. The first Take of a
+	// transaction waits up to the channel's keep-alive for an event to arrive;
+	// later ones return at once when the channel is empty, so that a sink
+	// writes a partial batch without delay instead of waiting for it to fill.
+	// It returns (nil, nil) when no event is available. Taken events are gone
+	// for good only at Commit.
 	Take() (*Event, error)
 	// Commit makes the puts visible and the takes final. On error the
 	// transaction is rolled back as if Rollback had been called.

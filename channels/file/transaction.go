@@ -221,7 +221,9 @@ func (t *txn) take() (*flume.Event, error) {
 		if p, ok = c.q.popFront(); ok {
 			break
 		}
-		if !time.Now().Before(deadline) {
+		// Only the first take of a transaction waits for events to arrive:
+		// a partial batch is written at once rather than held back.
+		if len(t.takes) > 0 || !time.Now().Before(deadline) {
 			c.mu.Unlock()
 			return nil, nil
 		}

@@ -508,3 +508,47 @@ func BenchmarkPipeline(b *testing.B) {
 		})
 	}
 }
+
+// A sink taking a batch must not be held up waiting for the batch to fill:
+// once a transaction holds an event, Take on an empty channel returns at once
+// even with a keep-alive far longer than the test's own deadline.
+func TestPartialBatchDoesNotWait(t *testing.T) {
+	cfg := testConfig(10, 10)
+	cfg.KeepAlive = time.Hour
+	c := newTest(t, cfg)
+	put := c.NewTransaction()
+	if err := put.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if err := put.Put(flume.NewEvent([]byte("only"), nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := put.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	_ = put.Close()
+
+	tx := c.NewTransaction()
+	if err := tx.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := tx.Take(); err != nil || e == nil {
+		t.Fatalf("first Take = (%v, %v), want the event", e, err)
+	}
+	done := make(chan struct{})
+	var e *flume.Event
+	var err error
+	go func() { defer close(done); e, err = tx.Take() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("second Take waited for the keep-alive instead of returning the partial batch")
+	}
+	if e != nil || err != nil {
+		t.Fatalf("second Take = (%v, %v), want (nil, nil)", e, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	_ = tx.Close()
+}

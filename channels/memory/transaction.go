@@ -91,6 +91,12 @@ func (t *transaction) Take() (*flume.Event, error) {
 			c.mu.Unlock()
 			return nil, c.errorf("take", flume.ErrChannelClosed)
 		}
+		if len(t.takes) > 0 {
+			// A partial batch is worth more now than a full one later: only
+			// the first take of a transaction waits for events to arrive.
+			c.mu.Unlock()
+			return nil, nil
+		}
 		if deadline.IsZero() {
 			deadline = time.Now().Add(t.keepAlive)
 		}
