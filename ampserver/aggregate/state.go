@@ -23,7 +23,7 @@ type colState struct {
 	m2     float64 // Welford sum of squared deviations
 	nnum   int     // numeric, non-NaN values (Welford's count)
 
-	order *btree.BTreeG[*ordItem]
+	order *btree.BTreeG[ordItem]
 	onan  int // NaN numbers seen by MIN/MAX
 
 	distinct map[string]*distItem
@@ -33,16 +33,29 @@ type colState struct {
 // ordItem is one distinct value in the ordered multiset. Numbers, booleans
 // and numeric strings order by value before non-numeric strings, which
 // order byte-wise: the AMPS comparison rules made total, so that over
-// 24, 'cat', 1.3, '75' MIN is 1.3 and MAX is 'cat'.
+// 24, 'cat', 1.3, '75' MIN is 1.3 and MAX is 'cat'. Items are small values
+// stored inline in the tree's nodes, so comparisons do not chase pointers.
 type ordItem struct {
-	class uint8 // 0 numeric, 1 string
 	num   float64
-	str   string
-	val   filter.Value // the first representation seen
-	count int
+	str   string // the string (for numeric strings too: the value as seen)
+	count int32
+	class uint8       // 0 numeric, 1 string
+	kind  filter.Kind // the first representation seen
+	isInt bool
+	b     bool
 }
 
-func ordLess(a, b *ordItem) bool {
+func (it ordItem) value() filter.Value {
+	switch it.kind {
+	case filter.Number:
+		return filter.Value{Kind: filter.Number, Num: it.num, IsInt: it.isInt}
+	case filter.Bool:
+		return filter.BoolValue(it.b)
+	}
+	return filter.StringValue(it.str)
+}
+
+func ordLess(a, b ordItem) bool {
 	if a.class != b.class {
 		return a.class < b.class
 	}
@@ -60,7 +73,7 @@ type distItem struct {
 func newColState(nd needs) colState {
 	var c colState
 	if nd&needOrder != 0 {
-		c.order = btree.NewG[*ordItem](8, ordLess)
+		c.order = btree.NewG[ordItem](16, ordLess)
 	}
 	if nd&needDistinct != 0 {
 		c.distinct = make(map[string]*distItem)
@@ -145,13 +158,17 @@ func (c *colState) updateOrder(v filter.Value, sign int) {
 	// One tree search in the common case of distinct values: insert or
 	// delete first, then repair the multiplicity.
 	if sign > 0 {
-		it := &ordItem{class: k.class, num: k.num, str: k.str, val: v, count: 1}
-		if prev, found := c.order.ReplaceOrInsert(it); found {
-			it.val, it.count = prev.val, prev.count+1
+		k.count, k.kind, k.isInt, k.b = 1, v.Kind, v.IsInt, v.Bool
+		if v.Kind == filter.String {
+			k.str = v.Str
+		}
+		if prev, found := c.order.ReplaceOrInsert(k); found {
+			prev.count++
+			c.order.ReplaceOrInsert(prev)
 		}
 		return
 	}
-	if prev, found := c.order.Delete(&k); found && prev.count > 1 {
+	if prev, found := c.order.Delete(k); found && prev.count > 1 {
 		prev.count--
 		c.order.ReplaceOrInsert(prev)
 	}
@@ -224,7 +241,7 @@ func (c *colState) result(f fn, delim string) filter.Value {
 		if c.onan > 0 {
 			return filter.NumberValue(math.NaN())
 		}
-		var it *ordItem
+		var it ordItem
 		var ok bool
 		if f == fnMin {
 			it, ok = c.order.Min()
@@ -234,7 +251,7 @@ func (c *colState) result(f fn, delim string) filter.Value {
 		if !ok {
 			return filter.NullValue
 		}
-		return it.val
+		return it.value()
 	case fnCountDistinct:
 		return filter.IntValue(int64(len(c.distinct)))
 	case fnUnique:
