@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/btree"
-
 	"ampsflume/filter"
 )
 
@@ -23,7 +21,7 @@ type colState struct {
 	m2     float64 // Welford sum of squared deviations
 	nnum   int     // numeric, non-NaN values (Welford's count)
 
-	order *btree.BTreeG[ordItem]
+	order *ordSet
 	onan  int // NaN numbers seen by MIN/MAX
 
 	distinct map[string]*distItem
@@ -73,7 +71,7 @@ type distItem struct {
 func newColState(nd needs) colState {
 	var c colState
 	if nd&needOrder != 0 {
-		c.order = btree.NewG[ordItem](16, ordLess)
+		c.order = &ordSet{}
 	}
 	if nd&needDistinct != 0 {
 		c.distinct = make(map[string]*distItem)
@@ -155,23 +153,15 @@ func (c *colState) updateOrder(v filter.Value, sign int) {
 		c.onan += sign
 		return
 	}
-	// One tree search in the common case of distinct values: insert or
-	// delete first, then repair the multiplicity.
 	if sign > 0 {
-		k.count, k.kind, k.isInt, k.b = 1, v.Kind, v.IsInt, v.Bool
+		k.kind, k.isInt, k.b = v.Kind, v.IsInt, v.Bool
 		if v.Kind == filter.String {
 			k.str = v.Str
 		}
-		if prev, found := c.order.ReplaceOrInsert(k); found {
-			prev.count++
-			c.order.ReplaceOrInsert(prev)
-		}
+		c.order.add(k)
 		return
 	}
-	if prev, found := c.order.Delete(k); found && prev.count > 1 {
-		prev.count--
-		c.order.ReplaceOrInsert(prev)
-	}
+	c.order.remove(k)
 }
 
 // distKey identifies a value for the distinct aggregates: numbers by
@@ -244,9 +234,9 @@ func (c *colState) result(f fn, delim string) filter.Value {
 		var it ordItem
 		var ok bool
 		if f == fnMin {
-			it, ok = c.order.Min()
+			it, ok = c.order.min()
 		} else {
-			it, ok = c.order.Max()
+			it, ok = c.order.max()
 		}
 		if !ok {
 			return filter.NullValue
