@@ -92,6 +92,11 @@ func (c *client) prepareExt(sub *subscription, h *wire.Header) string {
 		switch {
 		case h.Command == "subscribe" || h.Command == "delta_subscribe":
 			return options.Reason // aggregation needs the SOW query part
+		case o.Replace:
+			// AMPS allows replace on an aggregated subscription only to
+			// change pagination; the view is rebuilt per subscription here,
+			// so refuse rather than silently rebuild it.
+			return options.Reason
 		case sub.re != nil:
 			return "regex topic not supported"
 		case h.Bookmark != "":
@@ -195,7 +200,7 @@ func (x *subExt) intercept(sub *subscription, d *Delivery) bool {
 	if x.view != nil {
 		return true // aggregated: fed by record changes, not by publishes
 	}
-	key := d.SowKey
+	key := recordKey(d.Topic, d.SowKey)
 	if x.confKeys != nil {
 		key = conflationKey(x.confKeys, d.Data)
 	}
@@ -215,6 +220,15 @@ func (x *subExt) keysFor(topicName string) []string {
 		}
 	}
 	return nil
+}
+
+// recordKey identifies a SOW record across the topics a regex
+// subscription covers; "" for a message without SowKey.
+func recordKey(topicName, sowKey string) string {
+	if sowKey == "" {
+		return ""
+	}
+	return topicName + "\x00" + sowKey
 }
 
 func conflationKey(keys []evaluator, data []byte) string {
@@ -242,10 +256,12 @@ func (x *subExt) emit(sub *subscription, key string, d Delivery, prev []byte, pr
 			p.d.Data = dd
 		}
 	}
-	if x.conf != nil {
+	if x.conf != nil && key != "" {
 		x.conf.Offer(key, p)
 		return
 	}
+	// No key (a topic without SOW reached through a regex subscription):
+	// nothing to conflate on.
 	x.send(sub, p)
 }
 
@@ -271,7 +287,7 @@ func (x *subExt) seedQuery(res queryResult) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, r := range res.records {
-		x.lastSent[r.rec.key] = r.rec.data
+		x.lastSent[recordKey(r.topic, r.rec.key)] = r.rec.data
 	}
 }
 
@@ -376,11 +392,12 @@ func (x *subExt) checkFocus(sub *subscription, rc RecordChange) {
 	if rc.New != nil && (sub.filter == nil || sub.filter.Match(rc.New)) {
 		return
 	}
+	key := recordKey(rc.Topic, rc.SowKey)
 	if rc.New == nil {
-		x.outOfFocus(sub, rc.Topic, rc.SowKey, rc.SowKey, "deleted", rc.Old)
+		x.outOfFocus(sub, rc.Topic, key, rc.SowKey, "deleted", rc.Old)
 		return
 	}
-	x.outOfFocus(sub, rc.Topic, rc.SowKey, rc.SowKey, "match", rc.New)
+	x.outOfFocus(sub, rc.Topic, key, rc.SowKey, "match", rc.New)
 }
 
 // outOfFocus drops anything held for the record and, when the subscriber

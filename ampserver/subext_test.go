@@ -92,6 +92,7 @@ func TestSubscriptionRefusals(t *testing.T) {
 		{"bad projection expression", wire.Header{Command: "sow_and_subscribe", Topic: "Orders", Options: "projection=[avg(/x +) as /y],grouping=[/a]"}, "invalid options"},
 		{"projection too large", wire.Header{Command: "sow_and_subscribe", Topic: "Orders", Options: "projection=[/a" + strings.Repeat(",/a", 40000) + "],grouping=[/a]"}, "projection clause too large"},
 		{"conflation without a key on a topic without SOW", wire.Header{Command: "subscribe", Topic: "nosow", Options: "conflation=1s"}, "invalid options"},
+		{"replace on an aggregated subscription", wire.Header{Command: "sow_and_subscribe", Topic: "Orders", Options: agg + ",replace"}, "invalid options"},
 		{"conflation_key other than the SOW key with oof", wire.Header{Command: "subscribe", Topic: "Orders", Options: "oof,conflation=1s,conflation_key=[/symbol]"}, "invalid options"},
 	}
 	for _, tc := range tests {
@@ -372,3 +373,26 @@ func TestAggregatedConflatedConcurrent(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestConflatedRegexSubscription covers a conflated subscription over a
+// SOW topic and a topic without SOW: records of the SOW topic are
+// conflated per record, messages without a key pass straight through.
+func TestConflatedRegexSubscription(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	s := startServer(t, ordersConfig(""), WithClock(clk))
+	sub := dial(t, s.TCPAddr())
+	sub.logon("regex")
+	pub := dial(t, s.TCPAddr())
+	pub.logon("pub")
+	openSub(t, sub, wire.Header{Command: "subscribe", Topic: "^(Orders|Other|news)$", Options: "conflation=1s"})
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"v":1}`)
+	publishSync(t, pub, "publish", "Other", `{"id":1,"v":1}`) // same key value, other topic
+	publishSync(t, pub, "publish", "news", `{"n":1}`)
+	publishSync(t, pub, "publish", "news", `{"n":2}`)
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"v":2}`)
+	got := bodies(syncClient(t, sub))
+	require(t, got == "p {\"n\":1}\np {\"n\":2}", "before the interval:\n%s", got)
+	clk.Advance(time.Second)
+	got = bodies(syncClient(t, sub))
+	require(t, got == "p {\"order_key\":1,\"v\":2}\np {\"id\":1,\"v\":1}", "after it:\n%s", got)
+}
