@@ -9,8 +9,10 @@
 // A View is maintained incrementally from record changes (Apply with the old
 // and new version of a SOW record): COUNT, SUM, AVG and the standard
 // deviations are O(1) per change, MIN and MAX O(log n) through an ordered
-// multiset per group, the distinct aggregates O(1) expected. Aggregates over
-// the same argument share one evaluation and one state.
+// multiset per group (a sorted slice up to 256 distinct values, a B-tree
+// beyond), the distinct aggregates O(1) expected. Aggregates over the same
+// argument share one evaluation and one state. Snapshot lists the groups in
+// the order they were created.
 //
 // Semantics (AMPS documentation where it speaks, documented choices where it
 // does not):
