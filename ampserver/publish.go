@@ -15,6 +15,9 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		return
 	}
 	s := c.srv
+	if s.dropDuplicate(c, h, acks) {
+		return
+	}
 	data := append([]byte(nil), payload...) // the read buffer is reused
 	t := s.topic(h.Topic)
 	t.mu.Lock()
@@ -48,6 +51,12 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		d.Prev = oldData
 		s.notify(RecordChange{Topic: t.name, SowKey: key, Timestamp: d.Timestamp, Old: oldData, New: data})
 	}
+	journalSeq, reason := s.journalPublish(c, h, t, &d)
+	if reason != "" {
+		t.mu.Unlock()
+		c.fail(h, acks, reason)
+		return
+	}
 	t.msgsIn.Add(1)
 	for _, sub := range s.subs.Load().subs {
 		if !sub.matchesTopic(t.name) || (sub.filter != nil && !sub.filter.Match(data)) {
@@ -69,7 +78,7 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 	}
 	if acks&ackPersisted != 0 && h.HasSeq {
 		// Persisted acks for publishes name the sequence, not the command.
-		c.sendFrame(&wire.Header{Command: "ack", AckType: "persisted", Status: "success", Seq: h.Seq, HasSeq: true}, nil)
+		s.persistedAck(c, h, journalSeq)
 	}
 	if acks&ackCompleted != 0 {
 		c.sendAck(h, "completed", "success", "")

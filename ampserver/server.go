@@ -35,6 +35,7 @@ type Server struct {
 	nextID    uint64
 
 	subs atomic.Pointer[subList]
+	jr   *journal // transaction log (txlog.go); nil when not configured
 
 	wg        sync.WaitGroup
 	flushStop chan struct{}
@@ -86,6 +87,9 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	for _, w := range c.Warnings {
 		s.log.Warn("config", "warning", w)
 	}
+	if err := s.prepareJournal(); err != nil {
+		return nil, err
+	}
 	for i := range c.SOW {
 		sc := &c.SOW[i]
 		t := &topic{name: sc.Name, cfg: sc}
@@ -108,6 +112,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 			t.sow = newMemStore()
 		}
 		s.topics[sc.Name] = t
+	}
+	if err := s.startJournal(); err != nil {
+		s.closeStores()
+		return nil, err
 	}
 	for _, tc := range c.Transports {
 		if tc.Type == "tcps" {
@@ -288,6 +296,9 @@ func (s *Server) closeStores() error {
 		}
 		t.mu.Unlock()
 	}
+	if err := s.closeJournal(); err != nil && first == nil {
+		first = err
+	}
 	return first
 }
 
@@ -369,8 +380,13 @@ func (s *Server) removeSubs(drop func(*subscription) bool) int {
 	for _, sub := range old {
 		if !drop(sub) {
 			n = append(n, sub)
-		} else if sub.ext != nil {
-			sub.ext.stop()
+		} else {
+			if sub.ext != nil {
+				sub.ext.stop()
+			}
+			if sub.replay != nil {
+				sub.replay.stop()
+			}
 		}
 	}
 	s.subs.Store(&subList{subs: n})

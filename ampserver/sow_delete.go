@@ -84,6 +84,7 @@ func (c *client) sowDelete(h *wire.Header, payload []byte) {
 				break
 			}
 			if old != nil {
+				s.journalDelete(c, t, k)
 				deleted++
 				s.notify(RecordChange{Topic: t.name, SowKey: k, Timestamp: ts, Old: old.data})
 			}

@@ -65,6 +65,9 @@ func (c *client) subscribe(h *wire.Header, withSOW bool) {
 	if withSOW && req.QueryID == "" {
 		req.QueryID = req.SubID
 	}
+	if c.pauseResume(&req, acks) {
+		return
+	}
 	c.ackReceived(&req, acks)
 	sub, reason := c.newSubscription(&req)
 	if reason != "" {
@@ -77,6 +80,10 @@ func (c *client) subscribe(h *wire.Header, withSOW bool) {
 			return
 		}
 		c.removeSub(old)
+	}
+	if req.Bookmark != "" {
+		c.bookmarkSubscribe(&req, acks, sub, withSOW)
+		return
 	}
 	if withSOW {
 		c.sowAndSubscribe(&req, acks, sub)

@@ -34,6 +34,9 @@ type Delivery struct {
 	// Prev is the record's previous SOW version (nil for an insert or a
 	// topic without SOW), for delta subscriptions.
 	Prev []byte
+	// Bookmark is set for topics in the transaction log (txlog.go).
+	Bookmark string
+	seq      uint64 // journal position; 0 when not journaled
 }
 
 // topic is a named topic. Its mutex orders publishes to the topic and makes
@@ -84,6 +87,7 @@ type subscription struct {
 	cmd    string
 	delta  bool
 	ext    *subExt // aggregation, deltas, conflation, oof (subext.go); nil: none
+	replay *replay // bookmark subscription (replay.go); nil: none
 }
 
 func (s *subscription) matchesTopic(name string) bool {
@@ -97,6 +101,9 @@ func (s *subscription) matchesTopic(name string) bool {
 // subscription goes through here, so that per-subscription processing
 // (conflation, aggregation, deltas) has a single place to hook in.
 func (s *subscription) deliver(d *Delivery) {
+	if s.replay != nil && s.replay.intercept(d) {
+		return
+	}
 	if s.ext != nil && s.ext.intercept(s, d) {
 		return
 	}
@@ -118,6 +125,7 @@ func (srv *Server) deliveryHeader(s *subscription, d *Delivery) wire.Header {
 		SowKey:        d.SowKey,
 		Timestamp:     d.Timestamp,
 		CorrelationID: d.CorrelationID,
+		Bookmark:      d.Bookmark,
 	}
 }
 

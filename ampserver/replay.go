@@ -1,0 +1,485 @@
+package ampserver
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"ampsflume/amps/wire"
+	"ampsflume/ampserver/options"
+	"ampsflume/ampserver/txlog"
+)
+
+// Reasons for refused bookmark subscriptions.
+const (
+	reasonInvalidBookmark = "invalid bookmark"
+	reasonReplayFailed    = "txn replay failed"
+)
+
+// replayMode is where a bookmark subscription stands.
+type replayMode uint8
+
+const (
+	modePaused    replayMode = iota // nothing delivered; resumes from next
+	modeReplaying                   // journal replay running; live messages queued
+	modeLive                        // live messages delivered directly
+)
+
+// replay is the state of a bookmark subscription. Live messages reach it
+// under their topic's lock (intercept); the replay goroutine delivers from
+// the journal and then the queued live messages.
+//
+// No gap, no duplicate: the subscription is registered, and only then the
+// journal's end position P is taken. Every record below P is replayed from
+// the journal, and a live message below P is dropped; a record at or above
+// P was appended after the registration, so its publisher sees the
+// subscription and hands it to intercept.
+type replay struct {
+	srv   *Server
+	req   wire.Header // the subscribe command, for acks
+	acks  ackSet
+	start txlog.Start
+	pace  pacing
+
+	mu        sync.Mutex
+	mode      replayMode
+	gen       uint64 // bumped to stop a running replay goroutine
+	queue     []Delivery
+	next      uint64 // paused: where to resume
+	lastSeq   uint64 // highest journal position delivered
+	lastBM    string
+	ackedBM   string // last bookmark sent in a persisted ack
+	completed bool   // the completed ack was sent
+}
+
+// intercept takes a live delivery; it reports true when it took over.
+func (rp *replay) intercept(d *Delivery) bool {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	switch rp.mode {
+	case modePaused:
+		return true // replayed from the journal on resume
+	case modeReplaying:
+		rp.queue = append(rp.queue, *d)
+		return true
+	}
+	rp.noteDelivered(d)
+	return false
+}
+
+// noteDelivered tracks the resume point and the bookmark for persisted acks.
+func (rp *replay) noteDelivered(d *Delivery) {
+	if d.seq > rp.lastSeq {
+		rp.lastSeq, rp.lastBM = d.seq, d.Bookmark
+	}
+}
+
+// stop ends the replay goroutine; called when the subscription is removed.
+func (rp *replay) stop() {
+	rp.mu.Lock()
+	rp.gen++
+	rp.mode = modePaused
+	rp.queue = nil
+	rp.mu.Unlock()
+	if j := rp.srv.jr; j != nil {
+		j.mu.Lock()
+		for sub := range j.bsubs {
+			if sub.replay == rp {
+				delete(j.bsubs, sub)
+			}
+		}
+		j.mu.Unlock()
+	}
+}
+
+// persisted sends the subscription's persisted ack: the last bookmark
+// delivered, once the journal is on disk up to it.
+func (rp *replay) persisted(sub *subscription, durable uint64) {
+	rp.mu.Lock()
+	bm := rp.lastBM
+	if bm == "" || rp.lastSeq > durable || bm == rp.ackedBM {
+		rp.mu.Unlock()
+		return
+	}
+	rp.ackedBM = bm
+	rp.mu.Unlock()
+	h := wire.Header{Command: "ack", AckType: "persisted", Status: "success", SubID: sub.id, Bookmark: bm}
+	sub.client.sendFrame(&h, nil)
+}
+
+// deliverNow sends a replayed or queued message through the subscription's
+// processing, bypassing intercept.
+func (sub *subscription) deliverNow(d *Delivery) {
+	if sub.ext != nil && sub.ext.intercept(sub, d) {
+		return
+	}
+	sub.send(d)
+}
+
+// bookmarkSubscribe starts a subscribe with a bookmark: replay from the
+// journal, then live.
+func (c *client) bookmarkSubscribe(req *wire.Header, acks ackSet, sub *subscription, withSOW bool) {
+	s := c.srv
+	j := s.jr
+	o := sub.opts
+	switch {
+	case withSOW:
+		c.fail(req, acks, "not supported") // historical SOW queries are not implemented
+		return
+	case sub.delta || (o != nil && o.Aggregated()):
+		c.fail(req, acks, options.Reason) // AMPS refuses deltas and aggregation with bookmarks
+		return
+	case j == nil || (sub.re == nil && !j.journaled(sub.topic)):
+		c.fail(req, acks, reasonReplayFailed) // the topic is not in the transaction log
+		return
+	}
+	pace, ok := parsePacing(o)
+	if !ok {
+		c.fail(req, acks, options.Reason)
+		return
+	}
+	notFound := "now"
+	if o != nil && o.BookmarkNotFound != "" {
+		notFound = strings.ToLower(o.BookmarkNotFound)
+		if notFound != "now" && notFound != "epoch" && notFound != "fail" {
+			c.fail(req, acks, options.Reason)
+			return
+		}
+	}
+	st, err := j.log.Resolve(req.Bookmark)
+	if err != nil {
+		if errors.Is(err, txlog.ErrInvalidBookmark) {
+			c.fail(req, acks, reasonInvalidBookmark)
+		} else {
+			s.log.Error("bookmark replay failed", append(c.logAttrs(), "err", err)...)
+			c.fail(req, acks, reasonReplayFailed)
+		}
+		return
+	}
+	if !st.Found {
+		switch notFound {
+		case "fail":
+			c.fail(req, acks, reasonInvalidBookmark)
+			return
+		case "epoch":
+			st.Seq = j.log.FirstSeq()
+		}
+		// now: AMPS assumes a failover happened and starts at the end.
+	}
+	rp := &replay{srv: s, req: *req, acks: acks, start: st, pace: pace, next: st.Seq, mode: modeReplaying}
+	if o != nil && o.Pause {
+		rp.mode = modePaused
+	}
+	sub.replay = rp
+	s.addSub(sub)
+	limit := j.log.NextSeq()
+	c.subs[sub.id] = sub
+	if acks&ackProcessed != 0 {
+		c.sendAck(req, "processed", "success", "")
+	}
+	if acks&ackPersisted != 0 {
+		j.mu.Lock()
+		j.bsubs[sub] = struct{}{}
+		j.mu.Unlock()
+	}
+	if rp.mode == modeReplaying {
+		rp.mu.Lock()
+		gen := rp.gen
+		rp.mu.Unlock()
+		s.startReplay(sub, gen, st.Seq, limit)
+	}
+}
+
+// pauseResume handles subscribe commands with the pause or resume option
+// that name existing subscriptions (a comma list of sub ids). It reports
+// whether it handled the command.
+func (c *client) pauseResume(req *wire.Header, acks ackSet) bool {
+	if req.Bookmark != "" || (!hasOpt(req.Options, "pause") && !hasOpt(req.Options, "resume")) {
+		return false
+	}
+	var subs []*subscription
+	for _, id := range strings.Split(req.SubID, ",") {
+		sub := c.subs[strings.TrimSpace(id)]
+		if sub == nil || sub.replay == nil {
+			return false
+		}
+		subs = append(subs, sub)
+	}
+	c.ackReceived(req, acks)
+	for _, sub := range subs {
+		if hasOpt(req.Options, "resume") {
+			c.srv.resumeReplay(sub)
+		} else {
+			sub.replay.pause()
+		}
+	}
+	if acks&ackProcessed != 0 {
+		c.sendAck(req, "processed", "success", "")
+	}
+	return true
+}
+
+func hasOpt(opts, name string) bool {
+	for _, o := range strings.Split(opts, ",") {
+		if strings.TrimSpace(o) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// pause stops delivery; resume replays from after the last message
+// delivered.
+func (rp *replay) pause() {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if rp.mode == modePaused {
+		return
+	}
+	if rp.mode == modeLive {
+		rp.next = rp.lastSeq + 1
+		if rp.lastSeq == 0 {
+			rp.next = rp.srv.jr.log.NextSeq()
+		}
+	}
+	// A running replay goroutine records its own position when it sees
+	// the new generation.
+	rp.gen++
+	rp.mode = modePaused
+	rp.queue = nil
+}
+
+func (s *Server) resumeReplay(sub *subscription) {
+	rp := sub.replay
+	rp.mu.Lock()
+	if rp.mode != modePaused {
+		rp.mu.Unlock()
+		return
+	}
+	rp.mode = modeReplaying
+	rp.gen++
+	gen, from := rp.gen, rp.next
+	rp.mu.Unlock()
+	// The mode changed before the limit is taken: see the type comment.
+	s.startReplay(sub, gen, from, s.jr.log.NextSeq())
+}
+
+func (s *Server) startReplay(sub *subscription, gen, from, limit uint64) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runReplay(sub, gen, from, limit)
+	}()
+}
+
+// replayHighWater is the outbound queue size above which replay waits for
+// the client to catch up, so that a long replay does not make the client a
+// slow consumer.
+func (s *Server) replayHighWater() int { return s.cfg.MaxOutboundBytes / 2 }
+
+// runReplay delivers journal records in [from, limit) that the subscription
+// matches, then the live messages queued meanwhile, then goes live.
+func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
+	rp := sub.replay
+	c := sub.client
+	r := s.jr.log.NewReader(from)
+	defer r.Close()
+	pacer := newPacer(s.clock, rp.pace)
+	current := func() bool {
+		rp.mu.Lock()
+		defer rp.mu.Unlock()
+		return rp.gen == gen
+	}
+	for n := 0; ; n++ {
+		if n%256 == 0 && !current() {
+			return
+		}
+		rec, err := r.Next(limit)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.log.Error("bookmark replay failed", append(c.logAttrs(), "sub_id", sub.id, "err", err)...)
+			c.fail(&rp.req, rp.acks, reasonReplayFailed)
+			return
+		}
+		if rec.Command == txlog.SowDelete || !sub.matchesTopic(rec.Topic) || rp.start.Skip(rec) ||
+			(sub.filter != nil && !sub.filter.Match(rec.Data)) {
+			continue
+		}
+		if !pacer.wait(rec, c.done) {
+			return
+		}
+		for c.queuedBytes() > s.replayHighWater() {
+			select {
+			case <-c.done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		d := Delivery{
+			Topic: rec.Topic, SowKey: rec.SowKey, Timestamp: timestamp(rec.Time()),
+			Data: rec.Data, Bookmark: rec.Bookmark(), seq: rec.Seq,
+		}
+		if sub.ext != nil {
+			d.Data = append([]byte(nil), rec.Data...) // conflation may hold it
+		}
+		rp.mu.Lock()
+		if rp.gen != gen {
+			rp.next = rec.Seq
+			rp.mu.Unlock()
+			return
+		}
+		rp.noteDelivered(&d)
+		rp.mu.Unlock()
+		sub.deliverNow(&d)
+	}
+	rp.mu.Lock()
+	if rp.gen != gen {
+		rp.next = limit
+		rp.mu.Unlock()
+		return
+	}
+	sendCompleted := !rp.completed && rp.acks&ackCompleted != 0
+	rp.completed = true
+	rp.mu.Unlock()
+	if sendCompleted {
+		c.sendAck(&rp.req, "completed", "success", "")
+	}
+	for {
+		rp.mu.Lock()
+		if rp.gen != gen {
+			rp.mu.Unlock()
+			return
+		}
+		q := rp.queue
+		rp.queue = nil
+		if len(q) == 0 {
+			rp.mode = modeLive
+			rp.mu.Unlock()
+			return
+		}
+		rp.mu.Unlock()
+		for i := range q {
+			d := &q[i]
+			if d.seq != 0 && d.seq < limit {
+				continue // replayed from the journal
+			}
+			rp.mu.Lock()
+			rp.noteDelivered(d)
+			rp.mu.Unlock()
+			sub.deliverNow(d)
+		}
+	}
+}
+
+// pacing is a replay rate: messages or bytes per second, or a multiple of
+// the original publish rate, with an optional cap on any one wait.
+type pacing struct {
+	msgsPerSec  float64
+	bytesPerSec float64
+	multiple    float64
+	maxGap      time.Duration
+}
+
+// parsePacing reads rate and rate_max_gap.
+func parsePacing(o *options.Options) (pacing, bool) {
+	var p pacing
+	if o == nil {
+		return p, true
+	}
+	if o.RateMaxGap != "" {
+		d, err := options.ParseInterval(o.RateMaxGap)
+		if err != nil {
+			return p, false
+		}
+		p.maxGap = d
+	}
+	v := strings.TrimSpace(o.Rate)
+	if v == "" {
+		return p, true
+	}
+	mult := 1.0
+	switch u := strings.ToUpper(v); {
+	case strings.HasSuffix(u, "X"):
+		f, err := strconv.ParseFloat(v[:len(v)-1], 64)
+		if err != nil || f <= 0 {
+			return p, false
+		}
+		p.multiple = f
+		return p, true
+	case strings.HasSuffix(u, "KB"):
+		mult, v = 1<<10, v[:len(v)-2]
+	case strings.HasSuffix(u, "MB"):
+		mult, v = 1<<20, v[:len(v)-2]
+	case strings.HasSuffix(u, "GB"):
+		mult, v = 1<<30, v[:len(v)-2]
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 {
+		return p, false
+	}
+	if mult > 1 {
+		p.bytesPerSec = f * mult
+	} else {
+		p.msgsPerSec = f
+	}
+	return p, true
+}
+
+// pacer spaces replayed messages on the server clock. Targets are computed
+// from the start of the replay, so that waits do not drift.
+type pacer struct {
+	clk     Clock
+	p       pacing
+	started bool
+	t0      time.Time // replay start
+	ts0     int64     // first record's timestamp (multiple mode)
+	prevTS  int64
+	shift   time.Duration // time removed by rate_max_gap
+	sent    float64       // messages or bytes sent so far
+}
+
+func newPacer(clk Clock, p pacing) *pacer { return &pacer{clk: clk, p: p} }
+
+// wait blocks until rec may be sent; it returns false if done closed.
+func (pc *pacer) wait(rec *txlog.Record, done <-chan struct{}) bool {
+	if pc.p.msgsPerSec == 0 && pc.p.bytesPerSec == 0 && pc.p.multiple == 0 {
+		return true
+	}
+	if !pc.started {
+		pc.started, pc.t0, pc.ts0, pc.prevTS = true, pc.clk.Now(), rec.Timestamp, rec.Timestamp
+	}
+	var offset time.Duration
+	switch {
+	case pc.p.multiple > 0:
+		gap := time.Duration(float64(time.Duration(rec.Timestamp-pc.prevTS)*time.Microsecond) / pc.p.multiple)
+		if pc.p.maxGap > 0 && gap > pc.p.maxGap {
+			pc.shift += gap - pc.p.maxGap
+		}
+		pc.prevTS = rec.Timestamp
+		offset = time.Duration(float64(time.Duration(rec.Timestamp-pc.ts0)*time.Microsecond)/pc.p.multiple) - pc.shift
+	case pc.p.msgsPerSec > 0:
+		offset = time.Duration(pc.sent / pc.p.msgsPerSec * float64(time.Second))
+		pc.sent++
+	default:
+		offset = time.Duration(pc.sent / pc.p.bytesPerSec * float64(time.Second))
+		pc.sent += float64(len(rec.Data))
+	}
+	d := pc.t0.Add(offset).Sub(pc.clk.Now())
+	if d <= 0 {
+		return true
+	}
+	ch := make(chan struct{})
+	t := pc.clk.AfterFunc(d, func() { close(ch) })
+	select {
+	case <-ch:
+		return true
+	case <-done:
+		t.Stop()
+		return false
+	}
+}
