@@ -396,3 +396,26 @@ func TestConflatedRegexSubscription(t *testing.T) {
 	got = bodies(syncClient(t, sub))
 	require(t, got == "p {\"order_key\":1,\"v\":2}\np {\"id\":1,\"v\":1}", "after it:\n%s", got)
 }
+
+// TestDeltaSubscriptionFocus: a record coming back into a delta
+// subscriber's filter is sent in full, since the subscriber dropped it.
+func TestDeltaSubscriptionFocus(t *testing.T) {
+	s := startServer(t, ordersConfig(""))
+	sub := dial(t, s.TCPAddr())
+	sub.logon("delta-oof")
+	pub := dial(t, s.TCPAddr())
+	pub.logon("pub")
+	openSub(t, sub, wire.Header{Command: "sow_and_delta_subscribe", Topic: "Orders", Filter: "/qty > 10", Options: "oof"})
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"sym":"A","qty":20}`)
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"sym":"A","qty":30}`)
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"sym":"A","qty":3}`)
+	publishSync(t, pub, "publish", "Orders", `{"order_key":1,"sym":"A","qty":40}`)
+	got := bodies(syncClient(t, sub))
+	want := strings.Join([]string{
+		`p {"order_key":1,"sym":"A","qty":20}`,
+		`p {"order_key":1,"qty":30}`,
+		`oof(match) {"order_key":1,"sym":"A","qty":3}`,
+		`p {"order_key":1,"sym":"A","qty":40}`,
+	}, "\n")
+	require(t, got == want, "got\n%s\nwant\n%s", got, want)
+}
