@@ -57,6 +57,7 @@ type View struct {
 	groups   map[string]*group
 	keyBuf   []byte
 	vals     []filter.Value // emit's scratch
+	plain    []int          // indexes of the plain entries
 	nextSeq  uint64
 }
 
@@ -135,6 +136,9 @@ func New(cfg Config) (*View, error) {
 	for i := range v.entries {
 		if err := v.place(i); err != nil {
 			return nil, err
+		}
+		if v.entries[i].kind == entryPlain {
+			v.plain = append(v.plain, i)
 		}
 	}
 	for _, en := range v.entries {
@@ -380,10 +384,8 @@ func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 		for i := range v.cols {
 			g.cols[i].update(v.cols[i].expr.Eval(newDoc), +1, v.cols[i].needs)
 		}
-		for i, en := range v.entries {
-			if en.kind == entryPlain {
-				g.last[i] = en.expr.Eval(newDoc)
-			}
+		for _, i := range v.plain {
+			g.last[i] = v.entries[i].expr.Eval(newDoc)
 		}
 	}
 	var out []GroupOutput
@@ -433,7 +435,8 @@ func (v *View) emit(g *group) GroupOutput {
 		v.vals = make([]filter.Value, len(v.entries))
 	}
 	vals := v.vals[:len(v.entries)]
-	for i, en := range v.entries {
+	for i := range v.entries {
+		en := &v.entries[i]
 		switch en.kind {
 		case entryPlain:
 			vals[i] = g.last[i]
