@@ -1,0 +1,334 @@
+package hdfs
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"ampsflume/flume"
+	"ampsflume/serializer"
+	"ampsflume/sinks/hdfs/fsys"
+)
+
+// Defaults, as in Flume 1.7.
+const (
+	DefaultFilePrefix   = "FlumeData"
+	DefaultInUseSuffix  = ".tmp"
+	DefaultRollInterval = 30 * time.Second
+	DefaultRollSize     = 1024
+	DefaultRollCount    = 10
+	DefaultBatchSize    = 100
+	DefaultMaxOpenFiles = 5000
+	DefaultCallTimeout  = 10 * time.Second
+)
+
+func serializerKeys() []flume.Key {
+	var keys []flume.Key
+	for _, name := range serializer.Names() {
+		b, _ := serializer.Lookup(name)
+		for _, k := range b.Keys {
+			k.Name = "serializer." + k.Name
+			k.Doc = name + ": " + k.Doc
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func ignoredKey(name, def, doc string) flume.Key {
+	return flume.Key{Name: name, Type: "string", Default: def, Doc: "Accepted for compatibility and ignored: " + doc}
+}
+
+// Spec declares the sink's type names and keys.
+var Spec = flume.Spec{
+	Alias: "hdfs",
+	Class: "org.apache.flume.sink.hdfs.HDFSEventSink",
+	Doc: "Writes events to files in time- and header-bucketed directories on the local disk, HDFS or S3, " +
+		"rolling files by time, size, event count and idleness. A file carries its in-use name until it is complete.",
+	Keys: append([]flume.Key{
+		{Name: "type", Type: "string", Required: true, Doc: "hdfs or org.apache.flume.sink.hdfs.HDFSEventSink"},
+		{Name: "channel", Type: "string", Required: true, Doc: "The channel to drain."},
+		{Name: "hdfs.path", Type: "string", Required: true, Doc: "Directory, with escapes: a plain path or file:///dir (local disk), hdfs://namenode:port/dir, or s3://bucket/prefix."},
+		{Name: "hdfs.filePrefix", Type: "string", Default: DefaultFilePrefix, Doc: "Name prefix of the files, with escapes."},
+		{Name: "hdfs.fileSuffix", Type: "string", Default: "", Doc: "Name suffix of the files (replaces the codec's extension), e.g. .avro."},
+		{Name: "hdfs.inUsePrefix", Type: "string", Default: "", Doc: "Prefix of a file's name while it is written."},
+		{Name: "hdfs.inUseSuffix", Type: "string", Default: DefaultInUseSuffix, Doc: "Suffix of a file's name while it is written."},
+		{Name: "hdfs.emptyInUseSuffix", Type: "bool", Default: "false", Doc: "Use no in-use suffix (hdfs.inUseSuffix is ignored)."},
+		{Name: "hdfs.rollInterval", Type: "duration(s)", Default: "30", Doc: "Seconds after which a file is closed; 0 never rolls by time."},
+		{Name: "hdfs.rollSize", Type: "int(bytes)", Default: "1024", Doc: "Event body bytes after which a file is closed; 0 never rolls by size."},
+		{Name: "hdfs.rollCount", Type: "int", Default: "10", Doc: "Events after which a file is closed; 0 never rolls by count."},
+		{Name: "hdfs.idleTimeout", Type: "duration(s)", Default: "0", Doc: "Seconds without writes after which a file is closed; 0 disables."},
+		{Name: "hdfs.batchSize", Type: "int", Default: "100", Doc: "Events per transaction; must not exceed the channel's transactionCapacity."},
+		{Name: "hdfs.fileType", Type: "string", Default: "SequenceFile", Doc: "DataStream (serialized events as they are) or CompressedStream (with hdfs.codeC). Hadoop SequenceFiles are not written: choose DataStream."},
+		{Name: "hdfs.codeC", Type: "string", Default: "", Doc: "Codec of a CompressedStream: gzip (.gz), deflate or default (.deflate, zlib), zstd (.zst)."},
+		{Name: "hdfs.round", Type: "bool", Default: "false", Doc: "Round the timestamp used by time escapes down."},
+		{Name: "hdfs.roundValue", Type: "int", Default: "1", Doc: "Round down to a multiple of this many units."},
+		{Name: "hdfs.roundUnit", Type: "string", Default: "second", Doc: "second, minute or hour."},
+		{Name: "hdfs.timeZone", Type: "string", Default: "Local Time", Doc: "Time zone of the time escapes, e.g. UTC or America/Los_Angeles."},
+		{Name: "hdfs.useLocalTimeStamp", Type: "bool", Default: "false", Doc: "Use the sink's clock instead of the timestamp header for time escapes."},
+		{Name: "hdfs.maxOpenFiles", Type: "int", Default: "5000", Doc: "Open files kept at most; the least recently used is closed first."},
+		{Name: "hdfs.callTimeout", Type: "duration(ms)", Default: "10000", Doc: "Milliseconds allowed for a remote file system call (connect, upload, rename)."},
+		{Name: "hdfs.user", Type: "string", Default: "", Doc: "HDFS user; default HADOOP_USER_NAME or the agent's user."},
+		{Name: "hdfs.s3.endpoint", Type: "string", Default: "AWS_ENDPOINT_URL or s3.amazonaws.com", Doc: "S3 endpoint host[:port] or URL."},
+		{Name: "hdfs.s3.accessKey", Type: "string", Default: "AWS_ACCESS_KEY_ID", Doc: "S3 access key."},
+		{Name: "hdfs.s3.secretKey", Type: "string", Default: "AWS_SECRET_ACCESS_KEY", Doc: "S3 secret key."},
+		{Name: "hdfs.s3.region", Type: "string", Default: "AWS_REGION", Doc: "S3 region."},
+		{Name: "hdfs.s3.useSSL", Type: "bool", Default: "true", Doc: "Use HTTPS for an endpoint given without a scheme."},
+		{Name: "hdfs.s3.pathStyle", Type: "bool", Default: "false", Doc: "Path-style bucket addressing (for S3-compatible stores)."},
+		{Name: "hdfs.s3.spoolDir", Type: "string", Default: "<temp dir>/flume-hdfs-s3/<sink name>", Doc: "Local directory holding files until they are complete and uploaded."},
+		{Name: "serializer", Type: "string", Default: "text", Doc: "Event serializer: text, header_and_text or avro_event."},
+		{Name: "serializer.", Type: "string", Doc: "Serializer options."},
+		ignoredKey("hdfs.writeFormat", "Writable", "only SequenceFiles use it."),
+		ignoredKey("hdfs.closeTries", "0", "a failed close leaves the in-use file, renamed at the next start."),
+		ignoredKey("hdfs.retryInterval", "180", "see hdfs.closeTries."),
+		ignoredKey("hdfs.threadsPoolSize", "10", "calls are made from the sink's goroutine."),
+		ignoredKey("hdfs.rollTimerPoolSize", "1", "one goroutine checks the rolls."),
+		ignoredKey("hdfs.minBlockReplicas", "", "replication is the namenode's."),
+		ignoredKey("hdfs.kerberosPrincipal", "", "Kerberos is not supported."),
+		ignoredKey("hdfs.kerberosKeytab", "", "Kerberos is not supported."),
+		ignoredKey("hdfs.proxyUser", "", "use hdfs.user."),
+	}, serializerKeys()...),
+}
+
+// Config is the sink's configuration.
+type Config struct {
+	// Scheme is "file", "hdfs" or "s3"; Authority the namenode address or
+	// bucket. Path is the directory template (without scheme and authority).
+	Scheme, Authority string
+	Path              *Template
+	FilePrefix        *Template
+	FileSuffix        string
+	InUsePrefix       string
+	InUseSuffix       string
+	RollInterval      time.Duration
+	RollSize          int64
+	RollCount         int64
+	IdleTimeout       time.Duration
+	BatchSize         int
+	Codec             string // "" for DataStream
+	Round             Rounding
+	Location          *time.Location
+	UseLocalTimeStamp bool
+	MaxOpenFiles      int
+	CallTimeout       time.Duration
+	HDFSUser          string
+	S3                fsys.S3Config
+	Serializer        string
+	SerializerConfig  *flume.Context
+
+	// Now is the clock (tests replace it). Host holds the host escapes'
+	// values; zero means look them up. FS replaces the file system chosen
+	// by the scheme (tests).
+	Now  func() time.Time
+	Host Host
+	FS   fsys.FS
+}
+
+// ParseConfig reads the sink's keys. name is the sink's name (for the default
+// S3 spool directory).
+func ParseConfig(name string, ctx *flume.Context) (Config, error) {
+	cfg := Config{Now: time.Now}
+	raw, err := ctx.RequiredString("hdfs.path")
+	if err != nil {
+		return cfg, err
+	}
+	if err := splitURL(&cfg, raw); err != nil {
+		return cfg, ctx.Errorf("hdfs.path", "%v", err)
+	}
+	if cfg.FilePrefix, err = ParseTemplate(ctx.String("hdfs.filePrefix", DefaultFilePrefix)); err != nil {
+		return cfg, ctx.Errorf("hdfs.filePrefix", "%v", err)
+	}
+	cfg.FileSuffix = ctx.String("hdfs.fileSuffix", "")
+	cfg.InUsePrefix = ctx.String("hdfs.inUsePrefix", "")
+	cfg.InUseSuffix = ctx.String("hdfs.inUseSuffix", DefaultInUseSuffix)
+	for _, k := range []string{"hdfs.fileSuffix", "hdfs.inUsePrefix", "hdfs.inUseSuffix"} {
+		if v := ctx.String(k, ""); strings.Contains(v, "/") || strings.Contains(v, "..") {
+			return cfg, ctx.Errorf(k, "%q must not contain / or ..", v)
+		}
+	}
+	empty, err := ctx.Bool("hdfs.emptyInUseSuffix", false)
+	if err != nil {
+		return cfg, err
+	}
+	if empty {
+		cfg.InUseSuffix = ""
+	}
+	if cfg.RollInterval, err = ctx.Duration("hdfs.rollInterval", DefaultRollInterval, time.Second); err != nil {
+		return cfg, err
+	}
+	if cfg.RollSize, err = ctx.IntRange("hdfs.rollSize", DefaultRollSize, 0, 1<<62); err != nil {
+		return cfg, err
+	}
+	if cfg.RollCount, err = ctx.IntRange("hdfs.rollCount", DefaultRollCount, 0, 1<<62); err != nil {
+		return cfg, err
+	}
+	if cfg.IdleTimeout, err = ctx.Duration("hdfs.idleTimeout", 0, time.Second); err != nil {
+		return cfg, err
+	}
+	bs, err := ctx.IntRange("hdfs.batchSize", DefaultBatchSize, 1, 1<<30)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.BatchSize = int(bs)
+	if err := parseFileType(&cfg, ctx); err != nil {
+		return cfg, err
+	}
+	if err := parseTime(&cfg, ctx); err != nil {
+		return cfg, err
+	}
+	mof, err := ctx.IntRange("hdfs.maxOpenFiles", DefaultMaxOpenFiles, 1, 1<<30)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.MaxOpenFiles = int(mof)
+	if cfg.CallTimeout, err = ctx.Duration("hdfs.callTimeout", DefaultCallTimeout, time.Millisecond); err != nil {
+		return cfg, err
+	}
+	if cfg.CallTimeout == 0 {
+		return cfg, ctx.Errorf("hdfs.callTimeout", "must be positive")
+	}
+	cfg.HDFSUser = ctx.String("hdfs.user", "")
+	if err := parseS3(&cfg, name, ctx); err != nil {
+		return cfg, err
+	}
+	cfg.Serializer = ctx.String("serializer", "text")
+	if err := serializer.Check(ctx, "serializer", cfg.Serializer); err != nil {
+		return cfg, err
+	}
+	cfg.SerializerConfig = ctx.Sub("serializer.")
+	return cfg, nil
+}
+
+// splitURL separates scheme and authority from the path template; escapes
+// are allowed in the path only.
+func splitURL(cfg *Config, raw string) error {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return fmt.Errorf("must not be empty")
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		scheme, rest = "file", raw
+	} else {
+		scheme = strings.ToLower(scheme)
+		var auth string
+		auth, rest, _ = strings.Cut(rest, "/")
+		rest = "/" + rest
+		if strings.ContainsAny(auth, "%") {
+			return fmt.Errorf("%q: escapes are not allowed in the host or bucket", raw)
+		}
+		switch scheme {
+		case "file":
+			if auth != "" && auth != "localhost" {
+				return fmt.Errorf("%q: a file:// URL names no host: write file:///dir", raw)
+			}
+		case "hdfs":
+			if auth != "" {
+				if _, err := url.Parse("hdfs://" + auth); err != nil {
+					return fmt.Errorf("%q: bad namenode address: %v", raw, err)
+				}
+			}
+		case "s3", "s3a":
+			scheme = "s3"
+			if auth == "" {
+				return fmt.Errorf("%q: no bucket: write s3://bucket/prefix", raw)
+			}
+		default:
+			return fmt.Errorf("%q: unsupported scheme %q: use a plain path, file://, hdfs:// or s3://", raw, scheme)
+		}
+		cfg.Authority = auth
+	}
+	cfg.Scheme = scheme
+	t, err := ParseTemplate(rest)
+	if err != nil {
+		return err
+	}
+	cfg.Path = t
+	return nil
+}
+
+func parseFileType(cfg *Config, ctx *flume.Context) error {
+	ft := strings.TrimSpace(ctx.String("hdfs.fileType", "SequenceFile"))
+	codec := strings.ToLower(strings.TrimSpace(ctx.String("hdfs.codeC", "")))
+	switch strings.ToLower(ft) {
+	case "sequencefile":
+		return ctx.Errorf("hdfs.fileType", "%s (Flume's default) is not supported: Hadoop SequenceFiles are not written; "+
+			"set hdfs.fileType = DataStream (or CompressedStream with hdfs.codeC = gzip)", ft)
+	case "datastream":
+		if codec != "" {
+			return ctx.Errorf("hdfs.codeC", "DataStream files are not compressed: set hdfs.fileType = CompressedStream to use %q", codec)
+		}
+	case "compressedstream":
+		if codec == "" {
+			return ctx.Errorf("hdfs.codeC", "is required with hdfs.fileType = CompressedStream: use gzip, deflate or zstd")
+		}
+		c, ok := lookupCodec(codec)
+		if !ok {
+			return ctx.Errorf("hdfs.codeC", "unsupported codec %q: use gzip, deflate (or default) or zstd", codec)
+		}
+		cfg.Codec = c.name
+	default:
+		return ctx.Errorf("hdfs.fileType", "unknown file type %q: use DataStream or CompressedStream", ft)
+	}
+	return nil
+}
+
+func parseTime(cfg *Config, ctx *flume.Context) error {
+	round, err := ctx.Bool("hdfs.round", false)
+	if err != nil {
+		return err
+	}
+	rv, err := ctx.Int("hdfs.roundValue", 1)
+	if err != nil {
+		return err
+	}
+	unit := strings.ToLower(strings.TrimSpace(ctx.String("hdfs.roundUnit", "second")))
+	limit := map[string]int{"second": 60, "minute": 60, "hour": 24}[unit]
+	if limit == 0 {
+		return ctx.Errorf("hdfs.roundUnit", "unknown unit %q: use second, minute or hour", unit)
+	}
+	if rv < 1 || rv > limit {
+		return ctx.Errorf("hdfs.roundValue", "%d is out of range [1, %d] for unit %s", rv, limit, unit)
+	}
+	if round {
+		cfg.Round = Rounding{Value: rv, Unit: unit}
+	}
+	cfg.Location = time.Local
+	if tz := strings.TrimSpace(ctx.String("hdfs.timeZone", "")); tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return ctx.Errorf("hdfs.timeZone", "unknown time zone %q: use an IANA name such as UTC or Europe/Paris", tz)
+		}
+		cfg.Location = loc
+	}
+	cfg.UseLocalTimeStamp, err = ctx.Bool("hdfs.useLocalTimeStamp", false)
+	return err
+}
+
+func parseS3(cfg *Config, name string, ctx *flume.Context) error {
+	s := &cfg.S3
+	s.Bucket = cfg.Authority
+	s.Endpoint = ctx.String("hdfs.s3.endpoint", "")
+	s.AccessKey = ctx.String("hdfs.s3.accessKey", "")
+	s.SecretKey = ctx.String("hdfs.s3.secretKey", "")
+	s.Region = ctx.String("hdfs.s3.region", "")
+	if (s.AccessKey == "") != (s.SecretKey == "") {
+		return ctx.Errorf("hdfs.s3.accessKey", "set both hdfs.s3.accessKey and hdfs.s3.secretKey, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+	}
+	if ctx.Has("hdfs.s3.useSSL") {
+		v, err := ctx.Bool("hdfs.s3.useSSL", true)
+		if err != nil {
+			return err
+		}
+		s.UseSSL = &v
+	}
+	var err error
+	if s.PathStyle, err = ctx.Bool("hdfs.s3.pathStyle", false); err != nil {
+		return err
+	}
+	s.SpoolDir = ctx.String("hdfs.s3.spoolDir", filepath.Join(os.TempDir(), "flume-hdfs-s3", name))
+	return nil
+}
