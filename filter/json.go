@@ -248,12 +248,20 @@ func scalarOf(raw []byte, alias bool) Value {
 		}
 		return StringValue(string(body))
 	case '[':
-		it := newArrayIter(raw, 0)
-		e, ok := it.next()
-		if !ok {
+		// The first element. Step into nested arrays without measuring
+		// them, so hostile nesting costs linear time and no stack.
+		i := 0
+		for i < len(raw) && raw[i] == '[' {
+			i = skipWS(raw, i+1)
+		}
+		if i >= len(raw) || raw[i] == ']' {
 			return NullValue
 		}
-		return scalarOf(e, alias)
+		end := skipValue(raw, i)
+		if end < 0 {
+			return NullValue
+		}
+		return scalarOf(raw[i:end], alias)
 	case '{':
 		j := skipWS(raw, 1)
 		if j >= len(raw) || raw[j] == '}' {

@@ -130,8 +130,8 @@ func (p Path) resolve(d []byte) (raw []byte, fan bool) {
 }
 
 // walk visits every value the steps from k reach from the value at i. A
-// field step applied to an array applies to each element, so /items/price
-// reaches the price of every object in items. fn returns true to stop; walk
+// field step applied to an array applies to each object element, so
+// /items/price reaches the price of every object in items. fn returns true to stop; walk
 // returns true when stopped.
 func (p Path) walk(d []byte, i, k int, fn func([]byte) bool) bool {
 	if i < 0 || i >= len(d) {
@@ -163,6 +163,11 @@ func (p Path) walk(d []byte, i, k int, fn func([]byte) bool) bool {
 			e, ok := it.next()
 			if !ok {
 				return false
+			}
+			// Only objects have fields: nested arrays are not searched,
+			// which also bounds the recursion by the path length.
+			if e[0] != '{' {
+				continue
 			}
 			if p.walk(e, 0, k, fn) {
 				return true

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"strings"
 	"sync"
 	"testing"
 )
@@ -118,5 +119,39 @@ func TestPathNames(t *testing.T) {
 	}
 	if _, ok := MustPath(t, "/a[0]/c").Names(); ok {
 		t.Fatal("Names accepted an indexed path")
+	}
+}
+
+// TestHostileNesting feeds deeply nested documents; evaluation must stay
+// iterative (no stack growth per nesting level) and simply find nothing.
+func TestHostileNesting(t *testing.T) {
+	const depth = 1 << 18
+	docs := [][]byte{
+		[]byte(strings.Repeat("[", depth) + "1" + strings.Repeat("]", depth)),
+		[]byte(`{"a":` + strings.Repeat("[", depth) + `{"b":1}` + strings.Repeat("]", depth) + "}"),
+		[]byte(`{"a":` + strings.Repeat(`{"a":`, depth)),
+	}
+	tests := []struct {
+		doc  int
+		expr string
+		want string
+	}{
+		{0, "/a", "NULL"},
+		{0, "/a = 1", "NULL"},
+		{1, "/a[0] IS NOT NULL", "true"},
+		{1, "/a", `'{"b":1}'`},
+		{1, "/a/b", "NULL"},
+		{1, "/a = 'x'", "false"},
+		{2, "/a/a/a", "NULL"},
+		{2, "/a IS NULL", "true"},
+	}
+	for _, tt := range tests {
+		e, err := CompileExpr(tt.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Eval(docs[tt.doc]).String(); got != tt.want {
+			t.Errorf("doc %d: %s = %s, want %s", tt.doc, tt.expr, got, tt.want)
+		}
 	}
 }
