@@ -152,11 +152,11 @@ func (h *HDFS) Remove(_ context.Context, name string) error {
 
 // Walk lists the files under root.
 func (h *HDFS) Walk(ctx context.Context, root string, fn func(string, int64) error) error {
+	if _, err := h.c.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	err := h.c.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err != nil {
-			if p == root && errors.Is(err, fs.ErrNotExist) {
-				return filepath.SkipDir
-			}
 			return err
 		}
 		if err := ctx.Err(); err != nil {
