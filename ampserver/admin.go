@@ -18,6 +18,9 @@ type AdminClient struct {
 	MessagesIn  uint64 `json:"messages_in"`
 	MessagesOut uint64 `json:"messages_out"`
 	QueuedBytes int    `json:"queued_bytes"`
+	// Subscriptions counts the client's live subscriptions: a
+	// subscription is counted once publishes can reach it.
+	Subscriptions int `json:"subscriptions"`
 }
 
 // AdminTopic describes one topic in the admin interface.
@@ -54,10 +57,15 @@ func (s *Server) Status() AdminStatus {
 		names[c] = name
 	}
 	s.mu.Unlock()
+	subs := make(map[*client]int, len(clients))
+	for _, sub := range s.subs.Load().subs {
+		subs[sub.client]++
+	}
 	for _, c := range clients {
 		st.Clients = append(st.Clients, AdminClient{
 			Name: names[c], Remote: c.remote, Transport: c.transport,
 			MessagesIn: c.msgsIn.Load(), MessagesOut: c.msgsOut.Load(), QueuedBytes: c.queuedBytes(),
+			Subscriptions: subs[c],
 		})
 	}
 	for _, t := range topics {
