@@ -67,6 +67,9 @@ func articleServer(t *testing.T, clk Clock) *Server {
 	for i := range cfg.SOW {
 		cfg.SOW[i].FileName = filepath.Join(dir, "%n-json.sow")
 	}
+	if cfg.TransactionLog != nil {
+		cfg.TransactionLog.JournalDirectory = filepath.Join(dir, "journal")
+	}
 	return startServer(t, cfg, WithClock(clk))
 }
 

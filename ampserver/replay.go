@@ -110,6 +110,14 @@ func (rp *replay) persisted(sub *subscription, durable uint64) {
 	sub.client.sendFrame(&h, nil)
 }
 
+// persistedIfAsked sends the subscription's persisted ack if it asked for
+// them; group commits send the later ones.
+func (s *Server) persistedIfAsked(sub *subscription) {
+	if sub.replay.acks&ackPersisted != 0 {
+		sub.replay.persisted(sub, s.jr.log.Durable())
+	}
+}
+
 // deliverNow sends a replayed or queued message through the subscription's
 // processing, bypassing intercept.
 func (sub *subscription) deliverNow(d *Delivery) {
@@ -336,6 +344,9 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		rp.noteDelivered(&d)
 		rp.mu.Unlock()
 		sub.deliverNow(&d)
+		if n%1024 == 1023 {
+			s.persistedIfAsked(sub)
+		}
 	}
 	rp.mu.Lock()
 	if rp.gen != gen {
@@ -360,6 +371,7 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		if len(q) == 0 {
 			rp.mode = modeLive
 			rp.mu.Unlock()
+			s.persistedIfAsked(sub)
 			return
 		}
 		rp.mu.Unlock()
