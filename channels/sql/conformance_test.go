@@ -1,0 +1,102 @@
+package sql
+
+import (
+	"context"
+	dbsql "database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ampsflume/flume"
+	"ampsflume/flume/channeltest"
+)
+
+// testKeepAlive keeps the suite's empty takes and full commits short.
+const testKeepAlive = 200 * time.Millisecond
+
+func sqliteConfig(t *testing.T) Config {
+	cfg := DefaultConfig("test")
+	cfg.Path = filepath.Join(t.TempDir(), "channel.sqlite")
+	cfg.KeepAlive = testKeepAlive
+	return cfg
+}
+
+func TestConformanceSQLite(t *testing.T) {
+	channeltest.Run(t, func(t *testing.T, capacity, txCapacity int) flume.Channel {
+		cfg := sqliteConfig(t)
+		cfg.Capacity, cfg.TransactionCapacity = capacity, txCapacity
+		c, err := New("conformance", cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
+}
+
+// postgresEnv names the variable holding the URL of a PostgreSQL database
+// the tests may create tables in.
+const postgresEnv = "AMPSFLUME_TEST_POSTGRES_URL"
+
+// postgresURL returns the test database's URL. Without one the PostgreSQL
+// tests fail in CI, where the database is part of the set-up, and are
+// skipped elsewhere.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv(postgresEnv)
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set but CI is: run .ci/postgres.sh and export the URL it prints", postgresEnv)
+		}
+		t.Skipf("!!! PostgreSQL tests NOT RUN: set %s (for example with the line .ci/postgres.sh prints) to run them !!!", postgresEnv)
+	}
+	return u
+}
+
+var pgChannelSeq atomic.Int64
+
+// postgresChannelName returns a channel name no earlier run used, and removes
+// the channel's rows when the test ends.
+func postgresChannelName(t *testing.T, url string) string {
+	t.Helper()
+	name := fmt.Sprintf("test-%d-%d-%d", os.Getpid(), time.Now().UnixNano(), pgChannelSeq.Add(1))
+	t.Cleanup(func() {
+		db, err := dbsql.Open("pgx", url)
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+			return
+		}
+		defer db.Close()
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, `DELETE FROM flume_event WHERE channel = $1`, name); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		if _, err := db.ExecContext(ctx, `DELETE FROM flume_channel WHERE name = $1`, name); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	return name
+}
+
+func postgresConfig(t *testing.T, url string) Config {
+	cfg := DefaultConfig("test")
+	cfg.Backend, cfg.URL = BackendPostgres, url
+	cfg.KeepAlive = testKeepAlive
+	cfg.PollInterval = 20 * time.Millisecond
+	return cfg
+}
+
+func TestConformancePostgres(t *testing.T) {
+	url := postgresURL(t)
+	channeltest.Run(t, func(t *testing.T, capacity, txCapacity int) flume.Channel {
+		cfg := postgresConfig(t, url)
+		cfg.Capacity, cfg.TransactionCapacity = capacity, txCapacity
+		c, err := New(postgresChannelName(t, url), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
+}
