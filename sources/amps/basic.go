@@ -39,6 +39,10 @@ func BasicClientFactory(ctx context.Context, cfg ClientConfig) (Feed, error) {
 	}
 	var resume func() string
 	if cfg.Store != nil {
+		// Persisted acks cap the resume point at what the server has on
+		// disk, so a failover peer that lacks later messages still knows
+		// where to resume.
+		cmd.AckType = ampsclient.AckPersisted
 		store, subID := cfg.Store, cfg.SubID
 		resume = func() string { return store.MostRecent(subID) }
 	}
