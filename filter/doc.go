@@ -7,7 +7,7 @@
 // the whole document: each field reference scans the bytes, skipping
 // subtrees it does not need, and numbers and booleans are produced without
 // allocating. Compiled filters and expressions are immutable and safe for
-// concurrent use by many goroutines.
+// concurrent use by many goroutines. Only JSON documents are understood.
 //
 // # Semantics
 //
@@ -28,6 +28,19 @@
 // operand NaN, any double makes the result a double, otherwise integer
 // arithmetic (1 / 5 = 0); % and MOD keep the dividend's sign. A string that
 // is not a number is NaN in arithmetic.
+//
+// # Functions
+//
+// Strings: UPPER, LOWER (ASCII only), LENGTH (bytes), CONCAT, SUBSTR
+// (1-based; negative start counts from the end), INSTR, INSTR_I, TRIM,
+// LTRIM, RTRIM (optional set of characters), LEFT, RIGHT, REVERSE,
+// REPLACE, REGEXP_MATCH, REGEXP_REPLACE, STREQUAL_I, CHAR_VALUE.
+// Conditionals: IF (only the chosen branch is evaluated), COALESCE.
+// Numbers: ABS, CEILING, FLOOR, ROUND(x[, places]) (half away from zero),
+// SIGN, SQRT, EXP, LN, LOG10, POWER, GREATEST, LEAST (NULLs ignored), SIN,
+// COS, TAN, ASIN, ACOS, ATAN. Constants: TRUE_VALUE, FALSE_VALUE,
+// NAN_VALUE. Time: UNIX_TIMESTAMP. Names are case-insensitive. A function
+// whose string result is empty returns NULL, as the empty string is NULL.
 //
 // # Decisions where the reference notes are silent
 //
@@ -58,6 +71,10 @@
 //     integer argument an integer; SQRT, EXP, LN and the like are doubles.
 //   - Numbers converted to strings (CONCAT, LIKE on a number) print integers
 //     as digits and doubles with up to 15 significant digits.
+//   - UNIX_TIMESTAMP() is a double (seconds, microsecond resolution) read
+//     from Options.Now at each evaluation; Filter.Deterministic and
+//     Expr.Deterministic report its use so callers can bar it where AMPS
+//     does.
 //   - Aggregate functions (SUM, AVG, …) are rejected with a clear error:
 //     they belong to the aggregation engine, which evaluates their
 //     arguments with CompileExpr.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // funcDef describes one built-in function. Functions evaluate their own
@@ -18,6 +19,8 @@ type funcDef struct {
 	fn       func(c *callNode, doc []byte) Value
 	// check validates arguments at compile time (e.g. literal patterns).
 	check func(c *callNode) error
+	// volatile functions depend on more than the document (the clock).
+	volatile bool
 }
 
 func (d *funcDef) arity() string {
@@ -37,6 +40,8 @@ type callNode struct {
 	// literal; dyn caches the last non-literal pattern.
 	re  *regexp.Regexp
 	dyn atomic.Pointer[cachedRE]
+	// now is the clock of a volatile function.
+	now func() time.Time
 }
 
 type cachedRE struct {
@@ -472,6 +477,12 @@ func init() {
 		}
 		return NumberValue(r)
 	}})
+	// UNIX_TIMESTAMP() is the current time in seconds since the Unix epoch,
+	// as a double with microsecond resolution.
+	register(&funcDef{name: "UNIX_TIMESTAMP", min: 0, max: 0, volatile: true,
+		fn: func(c *callNode, _ []byte) Value {
+			return NumberValue(float64(c.now().UnixMicro()) / 1e6)
+		}})
 	register(&funcDef{name: "GREATEST", min: 1, max: -1, fn: extremum(1)})
 	register(&funcDef{name: "LEAST", min: 1, max: -1, fn: extremum(-1)})
 }

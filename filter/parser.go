@@ -3,19 +3,21 @@ package filter
 import (
 	"regexp"
 	"strings"
+	"time"
 )
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
 const maxDepth = 200
 
 type parser struct {
+	opts  Options
 	lx    lexer
 	tok   token
 	depth int
 }
 
-func parse(src string) (node, error) {
-	p := &parser{lx: lexer{src: src}}
+func parse(src string, opts Options) (node, error) {
+	p := &parser{lx: lexer{src: src}, opts: opts}
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
@@ -465,6 +467,12 @@ func (p *parser) parseCall() (node, error) {
 		return nil, &SyntaxError{Pos: pos, Msg: "wrong number of arguments to " + name + ": " + def.arity()}
 	}
 	c := &callNode{def: def, args: args}
+	if def.volatile {
+		c.now = p.opts.Now
+		if c.now == nil {
+			c.now = time.Now
+		}
+	}
 	if def.check != nil {
 		if err := def.check(c); err != nil {
 			return nil, &SyntaxError{Pos: pos, Msg: name + ": " + err.Error()}
