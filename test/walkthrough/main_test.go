@@ -1,0 +1,122 @@
+// Package walkthrough holds the end-to-end tests of the article's
+// walkthrough: the three commands run as real processes exactly as the
+// article runs them, the same scenario in-process through the example's
+// Run, and a spark sow_and_subscribe watching the same aggregated,
+// conflated view. They run on the real clock (about 16 s each, in
+// parallel): the point is the whole system at the article's pace.
+package walkthrough
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// exampleDir holds the article's example files, relative to this package.
+const exampleDir = "../../examples/amps-orders"
+
+// binDir holds ampserver, flume-ng and spark, built by TestMain.
+var binDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "walkthrough-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command(gobin, append(args, "./cmd/ampserver", "./cmd/flume-ng", "./cmd/spark")...)
+	build.Dir = filepath.Join("..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the commands: %v\n%s", err, out)
+		return 1
+	}
+	binDir = dir
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			return 1
+		}
+	}
+	return code
+}
+
+// checkFor polls cond every interval until it holds or total has passed.
+func checkFor(t testing.TB, what string, total, interval time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %v: %v", what, total, err)
+		}
+		time.Sleep(interval)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output and a test
+// reading it at the same time.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
+}
+
+// countLines counts complete lines.
+func countLines(b []byte) int { return bytes.Count(b, []byte("\n")) }
+
+// diffLines describes the first differences between got and want.
+func diffLines(got, want []byte) string {
+	g := strings.Split(string(got), "\n")
+	w := strings.Split(string(want), "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			fmt.Fprintf(&b, "line %d:\n  got  %q\n  want %q\n", i+1, gl, wl)
+		}
+	}
+	return b.String()
+}
