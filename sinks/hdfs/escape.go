@@ -270,6 +270,17 @@ func appendTime(dst []byte, verb byte, t time.Time) []byte {
 	return dst
 }
 
+// usesHeaders reports whether a %{header} escape is used: only header
+// values, which come from outside, can steer a path.
+func (t *Template) usesHeaders() bool {
+	for _, p := range t.parts {
+		if p.kind == partHeader {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *Template) usesHost() bool {
 	for _, p := range t.parts {
 		if p.kind == partHost {

@@ -361,7 +361,7 @@ func (s *Sink) bucketFor(e *flume.Event) (*bucket, error) {
 		buf, err = s.cfg.FilePrefix.Expand(buf, e, ts, s.host)
 	}
 	s.scratch = buf[:0]
-	if err == nil {
+	if err == nil && (s.cfg.Path.usesHeaders() || s.cfg.FilePrefix.usesHeaders()) {
 		err = s.checkContained(string(buf[:dirLen]), string(buf[dirLen+1:]))
 	}
 	if err != nil {

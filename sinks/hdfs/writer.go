@@ -24,22 +24,48 @@ type stream struct {
 	buf     bytes.Buffer
 	comp    compressor // nil for DataStream
 	started bool       // a member is open in comp
+	pend    []byte     // small writes gathered for the compressor
 }
+
+// compressChunk is how much is gathered before the compressor sees it: a
+// compressor call per tiny event costs more than the compression.
+const compressChunk = 64 << 10
 
 func (s *stream) Write(p []byte) (int, error) {
 	if s.comp == nil {
 		return s.buf.Write(p)
 	}
+	s.pend = append(s.pend, p...)
+	if len(s.pend) >= compressChunk {
+		if err := s.compress(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+func (s *stream) compress() error {
+	if len(s.pend) == 0 {
+		return nil
+	}
 	if !s.started {
 		s.comp.Reset(&s.buf)
 		s.started = true
 	}
-	return s.comp.Write(p)
+	_, err := s.comp.Write(s.pend)
+	s.pend = s.pend[:0]
+	return err
 }
 
 // finish ends the open compression member, if any.
 func (s *stream) finish() error {
-	if s.comp == nil || !s.started {
+	if s.comp == nil {
+		return nil
+	}
+	if err := s.compress(); err != nil {
+		return err
+	}
+	if !s.started {
 		return nil
 	}
 	s.started = false
