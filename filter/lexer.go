@@ -43,9 +43,8 @@ type token struct {
 // grammar: in operand position /name is an identifier, after an operand '/'
 // divides. So /price*/qty is a product of two fields and /a / /b a quotient.
 type lexer struct {
-	src  string
-	pos  int
-	prev tokKind
+	src string
+	pos int
 	// prevOperand is true when the previous token ends an operand.
 	prevOperand bool
 }
