@@ -54,12 +54,12 @@ func MustCompile(expr string) *Filter {
 // Match reports whether the JSON document doc matches: only a TRUE result
 // matches; FALSE, NULL and NaN do not.
 func (f *Filter) Match(doc []byte) bool {
-	return truthOf(f.root.eval(doc)) == triTrue
+	return f.root.test(doc) == triTrue
 }
 
 // Eval returns the three-valued result of the filter: true, false, or NULL.
 func (f *Filter) Eval(doc []byte) Value {
-	return truthOf(f.root.eval(doc)).value()
+	return f.root.test(doc).value()
 }
 
 // String returns the canonical form of the filter: upper-case keywords,

@@ -50,6 +50,7 @@ type cachedRE struct {
 }
 
 func (c *callNode) eval(doc []byte) Value { return c.def.fn(c, doc) }
+func (c *callNode) test(doc []byte) tri   { return truthOf(c.eval(doc)) }
 func (c *callNode) write(b *strings.Builder) {
 	b.WriteString(c.def.name)
 	writeList(b, c.args)

@@ -11,6 +11,9 @@ import (
 // doc; the public entry points copy what escapes.
 type node interface {
 	eval(doc []byte) Value
+	// test is the node's truth as a condition: truthOf(eval(doc)), computed
+	// without building a Value where the node is a predicate.
+	test(doc []byte) tri
 	// write appends the canonical text of the node.
 	write(b *strings.Builder)
 	prec() int
@@ -123,6 +126,7 @@ type litNode struct {
 
 func (n *litNode) eval([]byte) Value        { return n.v }
 func (n *litNode) write(b *strings.Builder) { b.WriteString(n.src) }
+func (n *litNode) test(doc []byte) tri      { return truthOf(n.eval(doc)) }
 func (n *litNode) prec() int                { return precPrim }
 func (n *litNode) kids() []node             { return nil }
 
@@ -149,6 +153,7 @@ type pathNode struct{ path Path }
 
 func (n *pathNode) eval(doc []byte) Value    { return n.path.lookup(doc) }
 func (n *pathNode) write(b *strings.Builder) { b.WriteString(n.path.String()) }
+func (n *pathNode) test(doc []byte) tri      { return truthOf(n.eval(doc)) }
 func (n *pathNode) prec() int                { return precPrim }
 func (n *pathNode) kids() []node             { return nil }
 
@@ -171,8 +176,9 @@ func (n *negNode) write(b *strings.Builder) {
 	b.WriteByte('-')
 	writeChild(b, n.x, precUnary)
 }
-func (n *negNode) prec() int    { return precUnary }
-func (n *negNode) kids() []node { return []node{n.x} }
+func (n *negNode) test(doc []byte) tri { return truthOf(n.eval(doc)) }
+func (n *negNode) prec() int           { return precUnary }
+func (n *negNode) kids() []node        { return []node{n.x} }
 
 type arithNode struct {
 	op   byte // + - * / %
@@ -190,6 +196,7 @@ func (n *arithNode) write(b *strings.Builder) {
 	b.WriteByte(' ')
 	writeChild(b, n.r, p+1)
 }
+func (n *arithNode) test(doc []byte) tri { return truthOf(n.eval(doc)) }
 func (n *arithNode) prec() int {
 	if n.op == '+' || n.op == '-' {
 		return precSum
@@ -202,7 +209,8 @@ func (n *arithNode) kids() []node { return []node{n.l, n.r} }
 
 type notNode struct{ x node }
 
-func (n *notNode) eval(doc []byte) Value { return truthOf(n.x.eval(doc)).not().value() }
+func (n *notNode) eval(doc []byte) Value { return n.test(doc).value() }
+func (n *notNode) test(doc []byte) tri   { return n.x.test(doc).not() }
 func (n *notNode) write(b *strings.Builder) {
 	b.WriteString("NOT ")
 	writeChild(b, n.x, precNot)
@@ -215,14 +223,12 @@ func (n *notNode) kids() []node { return []node{n.x} }
 // right operand is evaluated only when the left one does not decide.
 type andNode struct{ l, r node }
 
-func (n *andNode) eval(doc []byte) Value {
-	switch truthOf(n.l.eval(doc)) {
-	case triFalse:
-		return BoolValue(false)
-	case triNull:
-		return NullValue
+func (n *andNode) eval(doc []byte) Value { return n.test(doc).value() }
+func (n *andNode) test(doc []byte) tri {
+	if l := n.l.test(doc); l != triTrue {
+		return l
 	}
-	return truthOf(n.r.eval(doc)).value()
+	return n.r.test(doc)
 }
 func (n *andNode) write(b *strings.Builder) {
 	writeChild(b, n.l, precAnd)
@@ -234,14 +240,12 @@ func (n *andNode) kids() []node { return []node{n.l, n.r} }
 
 type orNode struct{ l, r node }
 
-func (n *orNode) eval(doc []byte) Value {
-	switch truthOf(n.l.eval(doc)) {
-	case triTrue:
-		return BoolValue(true)
-	case triNull:
-		return NullValue
+func (n *orNode) eval(doc []byte) Value { return n.test(doc).value() }
+func (n *orNode) test(doc []byte) tri {
+	if l := n.l.test(doc); l != triFalse {
+		return l
 	}
-	return truthOf(n.r.eval(doc)).value()
+	return n.r.test(doc)
 }
 func (n *orNode) write(b *strings.Builder) {
 	writeChild(b, n.l, precOr)
@@ -297,22 +301,23 @@ type cmpNode struct {
 	rNum  *Value
 }
 
-func (n *cmpNode) eval(doc []byte) Value {
+func (n *cmpNode) eval(doc []byte) Value { return n.test(doc).value() }
+func (n *cmpNode) test(doc []byte) tri {
 	if n.lPath != nil && n.rNum != nil {
 		// Fast path for "/field op number" when the field holds a plain
 		// JSON number.
 		raw, fan := n.lPath.path.resolve(doc)
 		if !fan && len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
-			return cmpTri(n.op, parseJSONNumber(raw), *n.rNum).value()
+			return cmpTri(n.op, parseJSONNumber(raw), *n.rNum)
 		}
 	}
 	if n.rPath == nil {
 		r := n.r.eval(doc)
-		return anyOf(n.l, doc, func(l Value) tri { return cmpTri(n.op, l, r) }).value()
+		return anyOf(n.l, doc, func(l Value) tri { return cmpTri(n.op, l, r) })
 	}
 	return anyOf(n.l, doc, func(l Value) tri {
 		return anyOf(n.r, doc, func(r Value) tri { return cmpTri(n.op, l, r) })
-	}).value()
+	})
 }
 func (n *cmpNode) write(b *strings.Builder) {
 	writeChild(b, n.l, precSum)
@@ -329,7 +334,8 @@ type betweenNode struct {
 	not       bool
 }
 
-func (n *betweenNode) eval(doc []byte) Value {
+func (n *betweenNode) eval(doc []byte) Value { return n.test(doc).value() }
+func (n *betweenNode) test(doc []byte) tri {
 	lo, hi := n.lo.eval(doc), n.hi.eval(doc)
 	t := anyOf(n.x, doc, func(v Value) tri {
 		a, ok1 := Compare(v, lo)
@@ -342,7 +348,7 @@ func (n *betweenNode) eval(doc []byte) Value {
 	if n.not {
 		t = t.not()
 	}
-	return t.value()
+	return t
 }
 func (n *betweenNode) write(b *strings.Builder) {
 	writeChild(b, n.x, precSum)
@@ -383,7 +389,8 @@ type inNode struct {
 	strs  []string
 }
 
-func (n *inNode) eval(doc []byte) Value {
+func (n *inNode) eval(doc []byte) Value { return n.test(doc).value() }
+func (n *inNode) test(doc []byte) tri {
 	if n.xPath != nil && n.strs != nil {
 		// Fast path for the common "/field IN ('a', 'b')": compare the raw
 		// string bytes, without building Values.
@@ -398,7 +405,7 @@ func (n *inNode) eval(doc []byte) Value {
 						break
 					}
 				}
-				return boolTri(hit != n.not).value()
+				return boolTri(hit != n.not)
 			}
 		}
 	}
@@ -430,7 +437,7 @@ func (n *inNode) eval(doc []byte) Value {
 	if n.not {
 		t = t.not()
 	}
-	return t.value()
+	return t
 }
 func (n *inNode) write(b *strings.Builder) {
 	writeChild(b, n.x, precSum)
@@ -451,7 +458,8 @@ type likeNode struct {
 	not bool
 }
 
-func (n *likeNode) eval(doc []byte) Value {
+func (n *likeNode) eval(doc []byte) Value { return n.test(doc).value() }
+func (n *likeNode) test(doc []byte) tri {
 	t := anyOf(n.x, doc, func(v Value) tri {
 		if v.Kind == Null {
 			return triNull
@@ -461,7 +469,7 @@ func (n *likeNode) eval(doc []byte) Value {
 	if n.not {
 		t = t.not()
 	}
-	return t.value()
+	return t
 }
 func (n *likeNode) write(b *strings.Builder) {
 	writeChild(b, n.x, precSum)
@@ -482,7 +490,8 @@ type affixNode struct {
 	not    bool
 }
 
-func (n *affixNode) eval(doc []byte) Value {
+func (n *affixNode) eval(doc []byte) Value { return n.test(doc).value() }
+func (n *affixNode) test(doc []byte) tri {
 	t := anyOf(n.x, doc, func(v Value) tri {
 		if v.Kind == Null {
 			return triNull
@@ -502,7 +511,7 @@ func (n *affixNode) eval(doc []byte) Value {
 	if n.not {
 		t = t.not()
 	}
-	return t.value()
+	return t
 }
 func (n *affixNode) write(b *strings.Builder) {
 	writeChild(b, n.x, precSum)
@@ -527,6 +536,7 @@ type isNode struct {
 	not bool
 }
 
+func (n *isNode) test(doc []byte) tri { return truthOf(n.eval(doc)) }
 func (n *isNode) eval(doc []byte) Value {
 	v := n.x.eval(doc)
 	var r bool
