@@ -211,3 +211,22 @@ func TestSlowConsumerDisconnected(t *testing.T) {
 	pub.send(wire.Header{Command: "flush", CommandID: "last", AckType: "processed"}, "")
 	pub.expectAck("processed", "success")
 }
+
+func TestSOWFileCompacts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.sow")
+	st, err := openFileStore(path)
+	noErr(t, err)
+	for i := 0; i < 20000; i++ {
+		_, _, err := st.put(fmt.Sprint(i%10), "ts", []byte(fmt.Sprintf(`{"v":%d}`, i)))
+		noErr(t, err)
+	}
+	noErr(t, st.close())
+	fi, err := os.Stat(path)
+	noErr(t, err)
+	// Uncompacted, 20000 entries of about 24 bytes would be ~480KB.
+	require(t, fi.Size() < 150000, "file not compacted: %d bytes", fi.Size())
+	st2, err := openFileStore(path)
+	noErr(t, err)
+	defer st2.close()
+	require(t, len(st2.records) == 10 && string(st2.records["3"].data) == `{"v":19993}`, "records %d", len(st2.records))
+}

@@ -27,6 +27,7 @@ type sowStore struct {
 	records map[string]*record
 	nextSeq uint64
 
+	path    string
 	file    *os.File
 	w       *bufio.Writer
 	entries int // entries in the file, to decide when to compact
@@ -45,6 +46,7 @@ func newMemStore() *sowStore { return &sowStore{records: map[string]*record{}} }
 // compacted to the live records.
 func openFileStore(path string) (*sowStore, error) {
 	s := newMemStore()
+	s.path = path
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("sow store %s: %w", path, err)
@@ -183,6 +185,18 @@ func (s *sowStore) log(op byte, key, ts string, data []byte) error {
 	return nil
 }
 
+// maybeCompact rewrites the file when superseded entries dominate it, so
+// that the file stays within a constant factor of the live data.
+func (s *sowStore) maybeCompact() error {
+	if s.w == nil || s.entries < 4*len(s.records)+4096 {
+		return nil
+	}
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	return s.rewrite(s.path)
+}
+
 // put stores data under key and returns the previous record (nil on insert).
 func (s *sowStore) put(key, ts string, data []byte) (old, cur *record, err error) {
 	if err := s.log(opPut, key, ts, data); err != nil {
@@ -192,7 +206,7 @@ func (s *sowStore) put(key, ts string, data []byte) (old, cur *record, err error
 	s.nextSeq++
 	cur = &record{key: key, data: data, ts: ts, seq: s.nextSeq}
 	s.records[key] = cur
-	return old, cur, nil
+	return old, cur, s.maybeCompact()
 }
 
 // del removes key and returns the removed record, or nil.
@@ -205,7 +219,7 @@ func (s *sowStore) del(key string) (*record, error) {
 		return nil, err
 	}
 	delete(s.records, key)
-	return old, nil
+	return old, s.maybeCompact()
 }
 
 // flush pushes buffered entries to the operating system.
