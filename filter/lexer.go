@@ -227,8 +227,8 @@ func (lx *lexer) lexNumber(start int) (token, error) {
 }
 
 // lexString reads a '…' or "…" literal with the AMPS escapes \a \b \t \n
-// \f \r \v \xHH \OOO; a backslash before any other character yields that
-// character.
+// \f \r \xHH \OOO; a backslash before any other character yields that
+// character (so \v is "v").
 func (lx *lexer) lexString(start int) (token, error) {
 	s := lx.src
 	q := s[start]
@@ -266,8 +266,6 @@ func (lx *lexer) lexString(start int) (token, error) {
 			b = append(b, '\f')
 		case 'r':
 			b = append(b, '\r')
-		case 'v':
-			b = append(b, '\v')
 		case 'x':
 			j := i + 1
 			for j < len(s) && j < i+3 && isHex(s[j]) {
