@@ -84,6 +84,14 @@ func TestWebSocketRoundTrip(t *testing.T) {
 	h, _ = read()
 	require(t, h.Command == "p" && h.SubIDs == "s", "%+v", h)
 	require(t, readData() == `{"order_key":9}`, "")
+
+	// The parts of a command may also come as messages of their own after a bare count.
+	noErr(t, ws.Write(ctx, websocket.MessageBinary, binary.LittleEndian.AppendUint32(nil, 2)))
+	noErr(t, ws.Write(ctx, websocket.MessageBinary, wire.AppendHeader(nil, &wire.Header{Command: "p", Topic: "Orders"})))
+	noErr(t, ws.Write(ctx, websocket.MessageBinary, []byte(`{"order_key":10}`)))
+	h, _ = read()
+	require(t, h.Command == "p", "%+v", h)
+	require(t, readData() == `{"order_key":10}`, "")
 }
 
 func writeSelfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {

@@ -32,7 +32,7 @@ func (s *Server) websocketHandler(tc TransportConfig) http.Handler {
 		}
 		ws.SetReadLimit(int64(s.cfg.MaxFrame) + 4)
 		ctx, cancel := context.WithCancel(context.Background())
-		wc := &wsConn{ws: ws, ctx: ctx, cancel: cancel, remote: r.RemoteAddr, msgType: websocket.MessageBinary}
+		wc := &wsConn{ws: ws, ctx: ctx, cancel: cancel, remote: r.RemoteAddr, msgType: websocket.MessageBinary, maxFrame: s.cfg.MaxFrame}
 		// The first message says which message kind the client wants back.
 		_, first, err := ws.Read(ctx)
 		if err != nil {
@@ -54,11 +54,12 @@ func (s *Server) websocketHandler(tc TransportConfig) http.Handler {
 }
 
 type wsConn struct {
-	ws      *websocket.Conn
-	ctx     context.Context
-	cancel  context.CancelFunc
-	remote  string
-	msgType websocket.MessageType
+	ws       *websocket.Conn
+	ctx      context.Context
+	cancel   context.CancelFunc
+	remote   string
+	msgType  websocket.MessageType
+	maxFrame int
 }
 
 func (c *wsConn) readFrame() ([]byte, error) {
@@ -70,14 +71,34 @@ func (c *wsConn) readFrame() ([]byte, error) {
 		}
 		return nil, err
 	}
-	if typ == websocket.MessageBinary {
-		if len(data) < 4 {
-			return nil, &wire.FrameError{Reason: "websocket message shorter than its count prefix"}
-		}
-		_ = binary.LittleEndian.Uint32(data) // number of parts; the header delimits them
-		data = data[4:]
+	if typ != websocket.MessageBinary {
+		return data, nil
 	}
-	return data, nil
+	if len(data) < 4 {
+		return nil, &wire.FrameError{Reason: "websocket message shorter than its count prefix"}
+	}
+	parts := binary.LittleEndian.Uint32(data)
+	if len(data) > 4 {
+		// Count, header and payload in one message: the header delimits them.
+		return data[4:], nil
+	}
+	// A bare count: the header and payload parts follow as messages of
+	// their own; join them into one frame body.
+	if parts == 0 || parts > 64 {
+		return nil, &wire.FrameError{Reason: "websocket part count out of range"}
+	}
+	var body []byte
+	for i := uint32(0); i < parts; i++ {
+		_, part, err := c.ws.Read(c.ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(body)+len(part) > c.maxFrame {
+			return nil, &wire.FrameError{Reason: "websocket message exceeds the maximum frame size"}
+		}
+		body = append(body, part...)
+	}
+	return body, nil
 }
 
 func (c *wsConn) writeFrames(frames [][]byte) error {

@@ -8,6 +8,7 @@ import (
 	_ "ampsflume/channels/file"
 	_ "ampsflume/channels/memory"
 	_ "ampsflume/interceptors"
+	_ "ampsflume/sinks/amps"
 	_ "ampsflume/sinks/fileroll"
 	_ "ampsflume/sinks/logger"
 	_ "ampsflume/sinks/null"
