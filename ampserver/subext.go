@@ -174,11 +174,13 @@ func sameKeys(a, b []string) bool {
 }
 
 // mergePending combines a held update with a newer one: the newer replaces
-// it, keeping the first update's timestamp (AMPS reports the timestamp of
-// the first conflated message); deltas merge into the held message.
+// it, keeping the first update's timestamp and bookmark (AMPS reports those
+// of the first conflated message, so a client resuming from the bookmark
+// misses nothing); deltas merge into the held message.
 func (x *subExt) mergePending(isDelta bool) func(held, next pending) pending {
 	return func(held, next pending) pending {
 		next.d.Timestamp = held.d.Timestamp
+		next.d.Bookmark = held.d.Bookmark
 		if isDelta {
 			if m, err := delta.Merge(held.d.Data, next.d.Data); err == nil {
 				next.d.Data = m
