@@ -165,3 +165,41 @@ func TestAdmin(t *testing.T) {
 	resp2.Body.Close()
 	require(t, resp2.StatusCode == 200, "status %d", resp2.StatusCode)
 }
+
+func TestWebSocketTextModeAndBadInput(t *testing.T) {
+	cfg := ordersConfig("")
+	cfg.Transports = append(cfg.Transports, TransportConfig{Name: "ws", Type: "tcp", InetAddr: "127.0.0.1:0", Protocol: "websocket"})
+	s := startServer(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws://" + s.Addr("ws").String() + "/amps/json"
+
+	ws, _, err := websocket.Dial(ctx, url, nil)
+	noErr(t, err)
+	defer ws.CloseNow()
+	noErr(t, ws.Write(ctx, websocket.MessageText, []byte("text")))
+	noErr(t, ws.Write(ctx, websocket.MessageText, wire.AppendHeader(nil, &wire.Header{Command: "logon", CommandID: "1", ClientName: "txt", AckType: "processed"})))
+	typ, b, err := ws.Read(ctx)
+	noErr(t, err)
+	var h wire.Header
+	_, err = wire.ParseHeader(b, &h)
+	noErr(t, err)
+	require(t, typ == websocket.MessageText && h.Status == "success", "logon over text: %v %+v", typ, h)
+
+	// A first message other than text/binary, and a malformed header, each close that connection only.
+	for _, msgs := range [][]string{{"json"}, {"binary", "\x01\x00\x00\x00{not json"}} {
+		bad, _, err := websocket.Dial(ctx, url, nil)
+		noErr(t, err)
+		for _, m := range msgs {
+			noErr(t, bad.Write(ctx, websocket.MessageBinary, []byte(m)))
+		}
+		_, _, err = bad.Read(ctx)
+		require(t, err != nil, "connection not closed after %q", msgs)
+		bad.CloseNow()
+	}
+	noErr(t, ws.Write(ctx, websocket.MessageText, wire.AppendHeader(nil, &wire.Header{Command: "flush", CommandID: "2", AckType: "processed"})))
+	_, b, err = ws.Read(ctx)
+	noErr(t, err)
+	_, err = wire.ParseHeader(b, &h)
+	require(t, err == nil && h.CommandID == "2", "good client after bad ones: %+v %v", h, err)
+}
