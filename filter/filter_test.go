@@ -182,3 +182,33 @@ func BenchmarkFilter(b *testing.B) {
 		b.Fatal("nothing matched")
 	}
 }
+
+func BenchmarkFilterParallel(b *testing.B) {
+	f, err := Compile(`/symbol IN ('IBM', 'MSFT') AND /qty > 100`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msgs := loadMessages(b)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			f.Match(msgs[i%len(msgs)])
+			i++
+		}
+	})
+}
+
+// BenchmarkExpr is the aggregation's per-record work in the article's
+// example: one product of two fields.
+func BenchmarkExpr(b *testing.B) {
+	e, err := CompileExpr(`/price*/qty`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msgs := loadMessages(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		e.Eval(msgs[i%len(msgs)])
+	}
+}
