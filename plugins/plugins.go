@@ -9,10 +9,13 @@ import (
 	_ "ampsflume/channels/memory"
 	_ "ampsflume/interceptors"
 	_ "ampsflume/sinks/amps"
+	_ "ampsflume/sinks/avro"
 	_ "ampsflume/sinks/fileroll"
+	_ "ampsflume/sinks/kafka"
 	_ "ampsflume/sinks/logger"
 	_ "ampsflume/sinks/null"
 	_ "ampsflume/sources/amps"
+	_ "ampsflume/sources/avro"
 	_ "ampsflume/sources/netcat"
 	_ "ampsflume/sources/seq"
 )
