@@ -57,7 +57,9 @@ type View struct {
 	groups   map[string]*group
 	keyBuf   []byte
 	vals     []filter.Value // emit's scratch
-	plain    []int          // indexes of the plain entries
+	plain    []int          // indexes of the plain entries evaluated per record
+	fromKey  [][2]int       // plain entries that are grouping fields: {entry, grouping}
+	gvals    []filter.Value // grouping values of the last groupKey call
 	nextSeq  uint64
 }
 
@@ -137,18 +139,24 @@ func New(cfg Config) (*View, error) {
 		if err := v.place(i); err != nil {
 			return nil, err
 		}
-		if v.entries[i].kind == entryPlain {
-			v.plain = append(v.plain, i)
-		}
-	}
-	for _, en := range v.entries {
+		en := &v.entries[i]
 		if en.kind != entryPlain {
 			continue
 		}
-		for _, g := range cfg.Grouping {
-			if strings.TrimSpace(en.src) == g || exprOf(en.src) == g {
+		src := exprOf(en.src)
+		grouped := -1
+		for j, g := range cfg.Grouping {
+			if src == strings.TrimSpace(g) {
+				grouped = j
 				v.keyOut = append(v.keyOut, en.out.String())
+				break
 			}
+		}
+		if grouped >= 0 {
+			// The grouping already evaluated it.
+			v.fromKey = append(v.fromKey, [2]int{i, grouped})
+		} else {
+			v.plain = append(v.plain, i)
 		}
 	}
 	return v, nil
@@ -332,8 +340,10 @@ func (v *View) matches(doc []byte) bool { return v.match == nil || v.match(doc) 
 // allocate.
 func (v *View) groupKey(doc []byte) []byte {
 	b := v.keyBuf[:0]
+	v.gvals = v.gvals[:0]
 	for _, g := range v.grouping {
 		val := g.Eval(doc)
+		v.gvals = append(v.gvals, val)
 		switch val.Kind {
 		case filter.Null:
 			b = append(b, 'z')
@@ -386,6 +396,9 @@ func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 		}
 		for _, i := range v.plain {
 			g.last[i] = v.entries[i].expr.Eval(newDoc)
+		}
+		for _, m := range v.fromKey {
+			g.last[m[0]] = v.gvals[m[1]]
 		}
 	}
 	var out []GroupOutput
