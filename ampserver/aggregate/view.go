@@ -81,6 +81,7 @@ type group struct {
 // node is one output field; children make nested objects.
 type node struct {
 	name     string
+	prefix   []byte // `"name":`, encoded once
 	entry    int // -1 for an object node
 	children []*node
 }
@@ -311,7 +312,7 @@ func (v *View) place(i int) error {
 		last := d == len(names)-1
 		switch {
 		case found == nil:
-			n := &node{name: name, entry: -1}
+			n := &node{name: name, entry: -1, prefix: append(appendString(nil, name), ':')}
 			if last {
 				n.entry = i
 			}
@@ -508,8 +509,7 @@ func (v *View) appendNodes(b []byte, nodes []*node, vals []filter.Value) []byte 
 		if !first {
 			b = append(b, ',')
 		}
-		b = appendString(b, n.name)
-		b = append(b, ':')
+		b = append(b, n.prefix...)
 		if n.entry >= 0 {
 			if vals[n.entry].Kind == filter.Null {
 				b = b[:mark]
