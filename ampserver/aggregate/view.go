@@ -82,7 +82,7 @@ type group struct {
 type node struct {
 	name     string
 	prefix   []byte // `"name":`, encoded once
-	entry    int // -1 for an object node
+	entry    int    // -1 for an object node
 	children []*node
 }
 
