@@ -247,8 +247,17 @@ func parseURL(raw string) (backend, target string, err error) {
 
 // redact hides a password in a URL for messages.
 func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		return u.Redacted()
+	prefix, rest := "", raw
+	if strings.HasPrefix(strings.ToLower(raw), "jdbc:") {
+		prefix, rest = raw[:5], raw[5:]
+	}
+	if u, err := url.Parse(rest); err == nil && u.User != nil {
+		return prefix + u.Redacted()
+	}
+	if strings.Contains(rest, "@") {
+		// Unparsable but may hold credentials: show only the scheme.
+		scheme, _, _ := strings.Cut(rest, ":")
+		return prefix + scheme + ":..."
 	}
 	return raw
 }

@@ -162,11 +162,16 @@ func (s *postgresStore) take(ctx context.Context, t *transaction) (*flume.Event,
 	if err := s.begin(ctx, t); err != nil {
 		return nil, fmt.Errorf("postgresql: %w", err)
 	}
+	// A nil slice would be sent as NULL, and id <> ALL(NULL) holds for no row.
+	held := t.claims
+	if held == nil {
+		held = []int64{}
+	}
 	var id int64
 	var headers, body []byte
 	err := t.db.QueryRowContext(ctx, `SELECT id, headers, body FROM flume_event
 		WHERE channel = $1 AND id <> ALL($2::bigint[])
-		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, s.channel, t.claims).Scan(&id, &headers, &body)
+		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, s.channel, held).Scan(&id, &headers, &body)
 	if errors.Is(err, dbsql.ErrNoRows) {
 		s.end(t)
 		return nil, nil

@@ -61,7 +61,7 @@ func (s *sqliteStore) dsn() string {
 	// before it is told the file is in use.
 	q := url.Values{}
 	for _, p := range []string{
-		"busy_timeout(2000)",
+		"busy_timeout(1000)",
 		"locking_mode(EXCLUSIVE)",
 		"journal_mode(WAL)",
 		"synchronous(FULL)",
