@@ -283,4 +283,3 @@ func TestPostgresSharedByTwoAgents(t *testing.T) {
 		t.Fatalf("Size = %d after draining", a.Size())
 	}
 }
-
