@@ -6,6 +6,7 @@ package plugins
 
 import (
 	_ "ampsflume/channels/file"
+	_ "ampsflume/channels/kafka"
 	_ "ampsflume/channels/memory"
 	_ "ampsflume/interceptors"
 	_ "ampsflume/sinks/amps"
