@@ -128,13 +128,15 @@ var kindByPlural = map[string]flume.Kind{
 
 var topLevel = []string{"sources", "channels", "sinks", "sinkgroups", "configfilters"}
 
-// engineKeys are keys the engine itself reads, per kind; prefixes end in ".".
-var engineKeys = map[flume.Kind][]string{
-	flume.KindSource:  {"type", "channels", "selector.", "interceptors", "interceptors.", "backoffSleepIncrement", "maxBackoffSleep"},
-	flume.KindChannel: {"type"},
-	flume.KindSink:    {"type", "channel"},
-	KindSinkGroup:     {"sinks", "processor."},
-}
+// engineKeys are the names of the keys the engine itself reads, per kind
+// (declared in commonKeys); prefixes end in ".".
+var engineKeys = func() map[flume.Kind][]string {
+	m := map[flume.Kind][]string{}
+	for k, keys := range commonKeys {
+		m[k] = keyNames(keys)
+	}
+	return m
+}()
 
 // batchKeys are the keys by which sources and sinks set how many events they
 // put or take per transaction.
@@ -574,7 +576,7 @@ func (b *builder) interceptors(c *Component) []*Interceptor {
 			continue
 		}
 		ic.Reg = reg
-		b.unknownKeys(who, props, &reg.Spec, []string{"type"})
+		b.unknownKeys(who, props, &reg.Spec, engineKeys[flume.KindInterceptor])
 		out = append(out, ic)
 	}
 	for k, v := range c.Props {

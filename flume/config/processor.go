@@ -80,7 +80,7 @@ func (b *builder) groupWiring(c *Component, a *Agent, claimed map[string]string)
 	if tp, ok := props["type"]; ok {
 		t, known := processorTypes[strings.ToLower(tp.Value)]
 		if !known {
-			b.add(Error, tp.Loc, who, "processor.type", "unknown sink processor type %q%s", tp.Value, didYouMean(tp.Value, []string{ProcessorDefault, ProcessorFailover, ProcessorLoadBalance}))
+			b.add(Error, tp.Loc, who, "processor.type", "unknown sink processor type %q%s", tp.Value, didYouMean(tp.Value, builtinAliases(processorSpecs)))
 			return
 		}
 		proc.Type = t
@@ -90,15 +90,12 @@ func (b *builder) groupWiring(c *Component, a *Agent, claimed map[string]string)
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var allowed []string
 	switch proc.Type {
 	case ProcessorDefault:
-		allowed = []string{"type"}
 		if len(c.Sinks) > 1 {
 			b.add(Error, c.Loc, who, "processor.type", "the default processor drives exactly one sink, the group has %d; use failover or load_balance", len(c.Sinks))
 		}
 	case ProcessorFailover:
-		allowed = []string{"type", "maxpenalty", "priority"}
 		prios := map[int]string{}
 		for _, k := range keys {
 			sink, ok := strings.CutPrefix(k, "priority.")
@@ -119,7 +116,6 @@ func (b *builder) groupWiring(c *Component, a *Agent, claimed map[string]string)
 		}
 		proc.MaxPenalty = time.Duration(b.intProp(who, prefixed(props, "processor."), "processor.maxpenalty", 30000)) * time.Millisecond
 	case ProcessorLoadBalance:
-		allowed = []string{"type", "selector", "backoff", "selector.maxTimeOut"}
 		if len(c.Sinks) < 2 {
 			b.add(Error, c.Loc, who, "sinks", "a load_balance group needs at least 2 sinks, it has %d", len(c.Sinks))
 		}
@@ -141,9 +137,10 @@ func (b *builder) groupWiring(c *Component, a *Agent, claimed map[string]string)
 		}
 		proc.MaxTimeOut = time.Duration(b.intProp(who, prefixed(props, "processor."), "processor.selector.maxTimeOut", 30000)) * time.Millisecond
 	}
+	spec := builtinSpec(KindSinkProcessor, proc.Type)
 	for _, k := range keys {
-		if !acceptsKey(allowed, k) && !(proc.Type == ProcessorFailover && strings.HasPrefix(k, "priority.")) {
-			b.add(Warning, props[k].Loc, who, "processor."+k, "unknown key for a %s processor, ignored%s", proc.Type, didYouMean(k, allowed))
+		if !spec.Accepts(k) {
+			b.unknownBuiltinKey(props[k].Loc, who, "processor.", k, spec)
 		}
 	}
 }

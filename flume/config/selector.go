@@ -57,7 +57,7 @@ func (b *builder) selector(c *Component) *Selector {
 	if p, ok := props["type"]; ok {
 		t, known := selectorTypes[strings.ToLower(p.Value)]
 		if !known {
-			b.add(Error, p.Loc, who, "selector.type", "unknown selector type %q%s", p.Value, didYouMean(p.Value, []string{SelectorReplicating, SelectorMultiplexing, SelectorLoadBalancing}))
+			b.add(Error, p.Loc, who, "selector.type", "unknown selector type %q%s", p.Value, didYouMean(p.Value, builtinAliases(selectorSpecs)))
 			return sel
 		}
 		sel.Type = t
@@ -81,11 +81,22 @@ func (b *builder) selector(c *Component) *Selector {
 		}
 		return out
 	}
-	keys := make([]string, 0, len(props))
+	all := make([]string, 0, len(props))
 	for k := range props {
-		keys = append(keys, k)
+		all = append(all, k)
 	}
-	sort.Strings(keys)
+	sort.Strings(all)
+	// The selector's spec decides which keys exist; the switch below reads
+	// only declared keys.
+	spec := builtinSpec(KindSelector, sel.Type)
+	keys := all[:0:0]
+	for _, k := range all {
+		if spec.Accepts(k) {
+			keys = append(keys, k)
+		} else {
+			b.unknownBuiltinKey(props[k].Loc, who, "selector.", k, spec)
+		}
+	}
 	switch sel.Type {
 	case SelectorReplicating:
 		for _, k := range keys {
@@ -93,8 +104,6 @@ func (b *builder) selector(c *Component) *Selector {
 			case "type":
 			case "optional":
 				sel.Optional = list(k)
-			default:
-				b.add(Warning, props[k].Loc, who, "selector."+k, "unknown key for a replicating selector, ignored%s", didYouMean(k, []string{"type", "optional"}))
 			}
 		}
 	case SelectorLoadBalancing:
@@ -107,8 +116,6 @@ func (b *builder) selector(c *Component) *Selector {
 					b.add(Error, props[k].Loc, who, "selector.policy", "%q is not round_robin or random", props[k].Value)
 				}
 				sel.Policy = v
-			default:
-				b.add(Warning, props[k].Loc, who, "selector."+k, "unknown key for a load_balancing selector, ignored%s", didYouMean(k, []string{"type", "policy"}))
 			}
 		}
 	case SelectorMultiplexing:
@@ -126,8 +133,6 @@ func (b *builder) selector(c *Component) *Selector {
 				sel.Mapping[strings.TrimPrefix(k, "mapping.")] = list(k)
 			case strings.HasPrefix(k, "optional."):
 				sel.OptionalFor[strings.TrimPrefix(k, "optional.")] = list(k)
-			default:
-				b.add(Warning, props[k].Loc, who, "selector."+k, "unknown key for a multiplexing selector, ignored%s", didYouMean(k, []string{"type", "header", "default", "mapping", "optional"}))
 			}
 		}
 		// A channel required for a value is not also optional for it.
