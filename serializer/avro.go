@@ -62,6 +62,7 @@ func parseAvroConfig(cfg *flume.Context) (avroConfig, error) {
 var avroEventBuilder = Builder{
 	Name:  "avro_event",
 	Class: "org.apache.flume.serialization.FlumeEventAvroEventSerializer$Builder",
+	Doc:   "An Avro object container file of Flume's Event record (headers map and body bytes), readable by avro-tools and Flume's tooling; cannot be appended to.",
 	Keys: []flume.Key{
 		{Name: "syncIntervalBytes", Type: "int(bytes)", Default: "2048000", Doc: "Uncompressed size at which a block ends and a sync marker is written."},
 		{Name: "compressionCodec", Type: "string", Default: "null", Doc: "Avro block codec: null, deflate, snappy or zstandard."},

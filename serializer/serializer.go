@@ -34,6 +34,8 @@ type Builder struct {
 	Name string
 	// Class is Flume's builder class name, accepted as an alias.
 	Class string
+	// Doc says what the serializer writes, for the generated reference.
+	Doc string
 	// Keys are the serializer's configuration keys, relative to
 	// "serializer.".
 	Keys []flume.Key
@@ -55,6 +57,9 @@ func Lookup(name string) (*Builder, bool) {
 	}
 	return nil, false
 }
+
+// Builders returns every serializer, in the order of Names.
+func Builders() []*Builder { return append([]*Builder(nil), builders...) }
 
 // Names lists the serializer aliases.
 func Names() []string {

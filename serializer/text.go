@@ -11,6 +11,7 @@ var appendNewlineKey = flume.Key{Name: "appendNewline", Type: "bool", Default: "
 var textBuilder = Builder{
 	Name:  "text",
 	Class: "org.apache.flume.serialization.BodyTextEventSerializer$Builder",
+	Doc:   "The event body as is, followed by a newline unless appendNewline is false; headers are not written. The default.",
 	Keys:  []flume.Key{appendNewlineKey},
 	Check: func(cfg *flume.Context) error { _, err := cfg.Bool("appendNewline", true); return err },
 	New: func(cfg *flume.Context, w io.Writer) (Serializer, error) {
@@ -25,6 +26,7 @@ var textBuilder = Builder{
 var headerAndTextBuilder = Builder{
 	Name:  "header_and_text",
 	Class: "org.apache.flume.serialization.HeaderAndBodyTextEventSerializer$Builder",
+	Doc:   "The headers as {k1=v1, k2=v2} (keys sorted), a space, then the body and a newline unless appendNewline is false.",
 	Keys:  []flume.Key{appendNewlineKey},
 	Check: func(cfg *flume.Context) error { _, err := cfg.Bool("appendNewline", true); return err },
 	New: func(cfg *flume.Context, w io.Writer) (Serializer, error) {
