@@ -114,3 +114,14 @@ func AppendHeaders(dst []byte, h map[string]string) []byte {
 	}
 	return append(dst, '}')
 }
+
+// Kind is the kind of serializer specs: serializers are chosen by a sink's
+// serializer key rather than registered with the flume registry.
+const Kind flume.Kind = "serializer"
+
+// Spec describes the serializer the way registered components are described,
+// for `flume-ng help` and the generated reference. Key names are relative to
+// the sink's serializer prefix.
+func (b *Builder) Spec() flume.Spec {
+	return flume.Spec{Kind: Kind, Alias: b.Name, Class: b.Class, Doc: b.Doc, Keys: append([]flume.Key(nil), b.Keys...)}
+}
