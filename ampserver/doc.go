@@ -24,7 +24,8 @@
 // messages (reasons deleted and match), no_sowkey, top_n/skip_n/orderby.
 // Conflation holds the first update of a key for one interval and delivers
 // the latest one at first-hold + interval, by a timer on the server clock;
-// an update arriving at the very instant its key falls due is delivered
+// an update arriving at the very instant its key falls due, or up to a
+// twentieth of the interval before it (scheduling jitter), is delivered
 // after the due one and starts a new interval. With the article's example
 // (one publish per second, conflation=1s) this is what yields one output
 // per matching publish, MSFT orders 1 and 2 included, 1 s apart; the SOW

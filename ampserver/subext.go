@@ -52,6 +52,14 @@ type pending struct {
 	key  string
 }
 
+// conflationSlackDivisor sets conflation's tolerance to a twentieth of the
+// interval (50 ms at 1 s): an update arriving that close before its key
+// falls due counts as arriving when it is due (see conflate.Config.Slack).
+// Without it, updates paced at exactly the interval, as in the article's
+// example, are conflated in pairs or not depending on sub-millisecond
+// scheduling.
+const conflationSlackDivisor = 20
+
 // conflationClock adapts the server clock to the conflate package.
 type conflationClock struct{ c Clock }
 
@@ -150,6 +158,7 @@ func (c *client) prepareExt(sub *subscription, h *wire.Header) string {
 		}
 		x.conf = conflate.New(conflate.Config[pending]{
 			Interval: interval,
+			Slack:    interval / conflationSlackDivisor,
 			Clock:    conflationClock{s.clock},
 			Deliver:  func(it conflate.Item[pending]) { x.send(sub, it.Value) },
 			Merge:    x.mergePending(sub.delta),

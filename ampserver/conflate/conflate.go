@@ -39,6 +39,14 @@ type Config[T any] struct {
 	// replaces the held one (full-message subscriptions). Delta
 	// subscriptions merge deltas.
 	Merge func(held, next T) T
+	// Slack widens "the instant a key falls due": an update arriving at
+	// most Slack before its key's held update is due is treated as
+	// arriving at that instant, so the held update is delivered at once
+	// (up to Slack early) and the new one starts a new interval. Updates
+	// paced at exactly the interval then alternate hold and delivery
+	// whatever the scheduling jitter between two readings of the clock.
+	// Zero means exact instants.
+	Slack time.Duration
 }
 
 type entry[T any] struct {
@@ -68,8 +76,8 @@ type Conflater[T any] struct {
 // New returns a Conflater. It panics on a non-positive interval or a
 // missing Clock or Deliver, which are programming errors.
 func New[T any](cfg Config[T]) *Conflater[T] {
-	if cfg.Interval <= 0 || cfg.Clock == nil || cfg.Deliver == nil {
-		panic("conflate: Interval, Clock and Deliver are required")
+	if cfg.Interval <= 0 || cfg.Clock == nil || cfg.Deliver == nil || cfg.Slack < 0 || cfg.Slack >= cfg.Interval {
+		panic("conflate: Interval, Clock and Deliver are required, and Slack must be in [0, Interval)")
 	}
 	return &Conflater[T]{cfg: cfg, pending: make(map[string]*entry[T])}
 }
@@ -82,7 +90,7 @@ func (c *Conflater[T]) Offer(key string, v T) {
 		return
 	}
 	now := c.cfg.Clock.Now()
-	due := c.popDue(now)
+	due := c.popDue(now.Add(c.cfg.Slack))
 	if e, ok := c.pending[key]; ok {
 		if c.cfg.Merge != nil {
 			e.item.Value = c.cfg.Merge(e.item.Value, v)

@@ -208,3 +208,46 @@ func TestRealClockConcurrent(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestSlack checks the tolerance around the due instant: an update arriving
+// within Slack before its key falls due starts a new interval.
+func TestSlack(t *testing.T) {
+	tests := []struct {
+		name string
+		at   time.Duration // clock reading of the second update of "a"
+		want string
+	}{
+		{"just inside the slack", 950 * time.Millisecond, "a=1@950ms a=2@1.95s"},
+		{"at the due instant", time.Second, "a=1@1s a=2@2s"},
+		{"just outside the slack", 949 * time.Millisecond, "a=2@1s"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newFakeClock()
+			r := &recorder{clk: clk, start: clk.Now()}
+			c := New(Config[string]{Interval: time.Second, Slack: 50 * time.Millisecond, Clock: clk, Deliver: r.deliver})
+			t.Cleanup(c.Close)
+			start := clk.Now()
+			c.Offer("a", "1")
+			clk.Set(start.Add(tc.at))
+			c.Offer("a", "2")
+			clk.Advance(3 * time.Second)
+			if got := r.log(); got != tc.want {
+				t.Fatalf("got %q want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSlackMustBeShorterThanInterval(t *testing.T) {
+	for _, slack := range []time.Duration{-1, time.Second, 2 * time.Second} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Slack %v accepted with a 1s interval", slack)
+				}
+			}()
+			New(Config[string]{Interval: time.Second, Slack: slack, Clock: newFakeClock(), Deliver: func(Item[string]) {}})
+		}()
+	}
+}

@@ -15,6 +15,14 @@
 // a 1 s interval and updates to one key at t=0 s and t=1 s, both are
 // delivered (at 1 s and 2 s). The article's example depends on exactly this.
 //
+// On a real clock "exactly when" is a race: with updates paced at the
+// interval, the second one is read by the clock after the first one's due
+// time only by the publisher's timer latency (typically 0.1 to 1 ms),
+// and any extra delay of the first update on its way to Offer (scheduling,
+// a first write to a new file) can undo that margin and conflate the two.
+// Config.Slack widens the instant: an update arriving up to Slack before
+// its key falls due is treated as arriving at the due instant.
+//
 // Ordering. Deliveries happen in due-time order (which is the order in
 // which keys were first held) and never concurrently: the deliver callback
 // is called by one goroutine at a time, either the timer's or the one
