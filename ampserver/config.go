@@ -22,6 +22,7 @@ type Config struct {
 	SOW            []SOWTopicConfig
 	TransactionLog *TransactionLogConfig // nil when not configured
 	Authentication *AuthConfig           // nil: every logon is accepted
+	Replication    *ReplicationConfig    // nil when not configured (replication_config.go)
 
 	// MaxOutboundBytes bounds each client's queue of unsent bytes; a client
 	// that falls further behind is disconnected as a slow consumer.
@@ -273,6 +274,12 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 			}
 			ac.Users = users
 			cfg.Authentication = ac
+		case "Replication":
+			rc, err := p.replication(n)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Replication = rc
 		case "Logging", "MessageTypes", "Modules", "Protocols":
 			// Accepted and not needed: logging goes through slog and the
 			// built-in message types need no declaration.
@@ -335,7 +342,7 @@ func (p *configParser) transport(n *node) (TransportConfig, error) {
 		return tc, p.errf(n, "Transport needs a Name")
 	}
 	switch tc.Type {
-	case "tcp", "tcps":
+	case "tcp", "tcps", TransportReplication:
 	default:
 		return tc, p.errf(n, "transport %q: Type %q is not supported (tcp or tcps)", tc.Name, tc.Type)
 	}

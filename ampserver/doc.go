@@ -35,4 +35,42 @@
 // Extension points: every live message to a subscription goes through
 // subscription.deliver, and every SOW record change is reported in order to
 // the observers registered with WithSOWObserver.
+//
+// Replication and HA (replication*.go, package repl): a <Replication>
+// section sends the journaled messages published to this instance to each
+// <Destination> over an amps-replication link; an incoming amps-replication
+// transport receives a peer's. Two instances replicating to each other form
+// a hot-hot pair:
+//   - Each message is in both journals and SOWs exactly once. A record keeps
+//     its origin instance and is never sent on from the instance it was
+//     replicated to; a receiver drops a record it already has, by origin
+//     sequence number (the link resumes after the last one the receiver
+//     persisted, which it keeps in <JournalDirectory>/replication-<peer>.pos)
+//     and by publisher name and `s`, the same check as for republished
+//     messages, shared by the pair: a publisher that fails over and re-sends
+//     to the other instance what was already replicated has it dropped there.
+//   - With SyncType sync, a publish's persisted ack waits until every
+//     connected sync destination has persisted it. A destination that is not
+//     connected does not hold acks back (it catches up when it returns).
+//   - Bookmarks are the same on both instances. Replicating, a message's
+//     bookmark is "<hash of the publisher's name>|<publisher sequence>|",
+//     where the publisher sequence is the publish's `s` (or, for a publish
+//     without one, the next number after the publisher's last). Because the
+//     server drops any publish whose `s` is not above the publisher's last,
+//     every journal holds each publisher's messages in increasing sequence
+//     order, which is what a client bookmark store assumes per publisher. A
+//     bookmark subscription resumes on either instance: each publisher named
+//     in the bookmark list resumes after that publisher's message, even one
+//     the instance never had (a publisher lost it in a crash and re-sent it
+//     under the same `s` elsewhere). Limitation: a publisher absent from the
+//     list is replayed from the earliest listed position, and the two
+//     journals may interleave publishers differently, so with several
+//     publishers a message of an unlisted one can be missed on failover.
+//     Without replication bookmarks keep the journal sequence number.
+//   - Peers authenticate with the Replication <Secret> (or, without one,
+//     against the server's password file with the user:password of the
+//     destination's InetAddr); links use TLS when the incoming transport has
+//     a Certificate and PrivateKey and the destination sets <TLS>.
+//   - SOW deletes are replicated; messages of topics outside the
+//     transaction log are not (as in AMPS).
 package ampserver

@@ -157,7 +157,7 @@ func (c *client) bookmarkSubscribe(req *wire.Header, acks ackSet, sub *subscript
 			return
 		}
 	}
-	st, err := j.log.Resolve(req.Bookmark)
+	st, err := s.resolveBookmark(req.Bookmark) // replication.go
 	if err != nil {
 		if errors.Is(err, txlog.ErrInvalidBookmark) {
 			c.fail(req, acks, reasonInvalidBookmark)
@@ -330,7 +330,7 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		}
 		d := Delivery{
 			Topic: rec.Topic, SowKey: rec.SowKey, Timestamp: timestamp(rec.Time()),
-			Data: rec.Data, Bookmark: rec.Bookmark(), seq: rec.Seq,
+			Data: rec.Data, Bookmark: s.bookmarkOf(rec), seq: rec.Seq,
 		}
 		if sub.ext != nil {
 			d.Data = append([]byte(nil), rec.Data...) // conflation may hold it

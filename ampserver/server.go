@@ -35,7 +35,8 @@ type Server struct {
 	nextID    uint64
 
 	subs atomic.Pointer[subList]
-	jr   *journal // transaction log (txlog.go); nil when not configured
+	jr   *journal    // transaction log (txlog.go); nil when not configured
+	repl *replicator // replication (replication.go); nil when not configured
 
 	wg        sync.WaitGroup
 	flushStop chan struct{}
@@ -117,6 +118,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		s.closeStores()
 		return nil, err
 	}
+	if err := s.initReplication(); err != nil {
+		s.closeStores()
+		return nil, err
+	}
 	for _, tc := range c.Transports {
 		if tc.Type == "tcps" {
 			if _, err := tls.LoadX509KeyPair(tc.Certificate, tc.PrivateKey); err != nil {
@@ -156,11 +161,15 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.wg.Add(1)
 	go s.flushLoop()
+	s.startReplication()
 	s.log.Info("ampserver started", "name", s.cfg.Name)
 	return nil
 }
 
 func (s *Server) listen(ctx context.Context, tc TransportConfig) error {
+	if tc.Type == TransportReplication {
+		return s.listenReplication(ctx, tc)
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", tc.InetAddr)
 	if err != nil {

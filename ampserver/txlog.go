@@ -220,6 +220,7 @@ func (s *Server) dropDuplicate(c *client, h *wire.Header, acks ackSet) bool {
 	}
 	s.mu.Lock()
 	last := s.lastSeq[c.name]
+	s.reserveSeq(c.name, h.Seq) // replication.go
 	s.mu.Unlock()
 	if h.Seq > last {
 		return false
@@ -257,13 +258,15 @@ func (s *Server) journalPublish(c *client, h *wire.Header, t *topic, d *Delivery
 	}
 	if h.HasSeq {
 		rec.ClientSeq = h.Seq
+	} else {
+		rec.ClientSeq = s.stampPublish(c.name) // replication.go
 	}
 	seq, err := j.log.Append(&rec)
 	if err != nil {
 		s.log.Error("transaction log append failed", "topic", t.name, "err", err)
 		return 0, "tx store failure"
 	}
-	d.Bookmark = rec.Bookmark()
+	d.Bookmark = s.journaled(&rec) // replication.go
 	d.seq = seq
 	s.markSOW(t, seq)
 	return seq, ""
@@ -288,6 +291,7 @@ func (s *Server) journalDelete(c *client, t *topic, key string) {
 		s.log.Error("transaction log append failed", "topic", t.name, "err", err)
 		return
 	}
+	s.journaled(&rec) // replication.go
 	s.markSOW(t, seq)
 }
 
@@ -332,6 +336,7 @@ func (s *Server) flushAcks(c *client) {
 }
 
 func (s *Server) sendDurableAcks(c *client, durable uint64) {
+	durable = s.ackPoint(durable) // replication.go: sync destinations too
 	j := s.jr
 	j.mu.Lock()
 	q := j.pending[c]
@@ -359,6 +364,7 @@ func (s *Server) sendDurableAcks(c *client, durable uint64) {
 
 // onDurable runs after each group commit.
 func (s *Server) onDurable(durable uint64) {
+	durable = s.ackPoint(durable) // replication.go: sync destinations too
 	j := s.jr
 	j.mu.Lock()
 	clients := make([]*client, 0, len(j.pending))

@@ -40,7 +40,11 @@ type Record struct {
 	ClientName string
 	ClientSeq  uint64 // the publish's `s` header, 0 when absent
 	SowKey     string
-	Data       []byte
+	// Origin names the replication peer the record came from; empty for a
+	// record published to this instance. Replicated records are not sent
+	// back to other peers.
+	Origin string
+	Data   []byte
 }
 
 // Bookmark formats the record's bookmark.
@@ -78,15 +82,23 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Frame layout: body length uint32 LE, CRC32C(body) uint32 LE, body.
 // Body: command byte, uvarint seq, publisher uint64 LE, varint timestamp,
 // uvarint client seq, then topic, client name and SOW key each as uvarint
-// length + bytes, then the data to the end.
+// length + bytes, then the data to the end. A record with an Origin sets
+// originFlag in the command byte and has the origin as a fourth string.
 const frameHeader = 8
+
+// originFlag marks, in the command byte, a record that carries an Origin.
+const originFlag = 0x80
 
 // maxBody bounds a record body; larger lengths are corruption.
 const maxBody = 1 << 30
 
 func appendRecord(dst []byte, r *Record) []byte {
 	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, byte(r.Command))
+	cmd := byte(r.Command)
+	if r.Origin != "" {
+		cmd |= originFlag
+	}
+	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, cmd)
 	dst = binary.AppendUvarint(dst, r.Seq)
 	dst = binary.LittleEndian.AppendUint64(dst, r.Publisher)
 	dst = binary.AppendVarint(dst, r.Timestamp)
@@ -94,6 +106,10 @@ func appendRecord(dst []byte, r *Record) []byte {
 	for _, s := range [...]string{r.Topic, r.ClientName, r.SowKey} {
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		dst = append(dst, s...)
+	}
+	if r.Origin != "" {
+		dst = binary.AppendUvarint(dst, uint64(len(r.Origin)))
+		dst = append(dst, r.Origin...)
 	}
 	dst = append(dst, r.Data...)
 	body := dst[start+frameHeader:]
@@ -137,7 +153,8 @@ func decodeBody(b []byte, r *Record) error {
 	if len(b) < 1 {
 		return errCorrupt
 	}
-	r.Command, b = Command(b[0]), b[1:]
+	hasOrigin := b[0]&originFlag != 0
+	r.Command, b = Command(b[0]&^originFlag), b[1:]
 	if r.Command < Publish || r.Command > SowDelete {
 		return errCorrupt
 	}
@@ -167,6 +184,12 @@ func decodeBody(b []byte, r *Record) error {
 	}
 	if b, ok = readString(b, &r.SowKey); !ok {
 		return errCorrupt
+	}
+	r.Origin = ""
+	if hasOrigin {
+		if b, ok = readString(b, &r.Origin); !ok || r.Origin == "" {
+			return errCorrupt
+		}
 	}
 	r.Data = b
 	return nil
