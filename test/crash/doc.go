@@ -1,0 +1,8 @@
+// Package crash holds tests that kill a real flume-ng agent process with
+// SIGKILL at random moments and restart it on the same directories, to
+// prove what the durable channels promise: every event committed to the
+// channel reaches the sink's output after restarts (duplicates allowed, at
+// most one sink batch per crash), and a channel killed in the middle of its
+// work reopens without manual repair. The package has no code of its own;
+// its tests build cmd/flume-ng and drive it as a user would.
+package crash
