@@ -36,7 +36,15 @@ const (
 // journal's end position P is taken. Every record below P is replayed from
 // the journal, and a live message below P is dropped; a record at or above
 // P was appended after the registration, so its publisher sees the
-// subscription and hands it to intercept.
+// subscription and hands it to intercept. A publisher appends to the
+// journal and fans out in two steps (both under its topic lock, which the
+// replay does not take), so a message below P can reach intercept after
+// the replay went live: intercept compares its journal position with P
+// (liveFrom) in every mode, not only while queueing.
+//
+// next is kept current by whoever delivers (under mu), so that pause never
+// depends on the replay goroutine noticing it, and a stale goroutine never
+// moves the resume point of a later one.
 type replay struct {
 	srv   *Server
 	req   wire.Header // the subscribe command, for acks
@@ -48,7 +56,8 @@ type replay struct {
 	mode      replayMode
 	gen       uint64 // bumped to stop a running replay goroutine
 	queue     []Delivery
-	next      uint64 // paused: where to resume
+	next      uint64 // where a resume starts: after the last delivery
+	liveFrom  uint64 // live messages below it were replayed from the journal
 	lastSeq   uint64 // highest journal position delivered
 	lastBM    string
 	ackedBM   string // last bookmark sent in a persisted ack
@@ -66,14 +75,21 @@ func (rp *replay) intercept(d *Delivery) bool {
 		rp.queue = append(rp.queue, *d)
 		return true
 	}
+	if d.seq != 0 && d.seq < rp.liveFrom {
+		return true // appended before the replay's limit: replayed already
+	}
 	rp.noteDelivered(d)
 	return false
 }
 
-// noteDelivered tracks the resume point and the bookmark for persisted acks.
+// noteDelivered tracks the resume point and the bookmark for persisted
+// acks; mu is held.
 func (rp *replay) noteDelivered(d *Delivery) {
 	if d.seq > rp.lastSeq {
 		rp.lastSeq, rp.lastBM = d.seq, d.Bookmark
+	}
+	if d.seq != 0 && d.seq >= rp.next {
+		rp.next = d.seq + 1
 	}
 }
 
@@ -247,14 +263,8 @@ func (rp *replay) pause() {
 	if rp.mode == modePaused {
 		return
 	}
-	if rp.mode == modeLive {
-		rp.next = rp.lastSeq + 1
-		if rp.lastSeq == 0 {
-			rp.next = rp.srv.jr.log.NextSeq()
-		}
-	}
-	// A running replay goroutine records its own position when it sees
-	// the new generation.
+	// next is current: a running replay goroutine stops delivering when
+	// it sees the new generation.
 	rp.gen++
 	rp.mode = modePaused
 	rp.queue = nil
@@ -337,7 +347,6 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		}
 		rp.mu.Lock()
 		if rp.gen != gen {
-			rp.next = rec.Seq
 			rp.mu.Unlock()
 			return
 		}
@@ -350,10 +359,10 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 	}
 	rp.mu.Lock()
 	if rp.gen != gen {
-		rp.next = limit
 		rp.mu.Unlock()
 		return
 	}
+	rp.next = max(rp.next, limit) // everything below limit was replayed or skipped
 	sendCompleted := !rp.completed && rp.acks&ackCompleted != 0
 	rp.completed = true
 	rp.mu.Unlock()
@@ -370,6 +379,7 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		rp.queue = nil
 		if len(q) == 0 {
 			rp.mode = modeLive
+			rp.liveFrom = limit
 			rp.mu.Unlock()
 			s.persistedIfAsked(sub)
 			return
@@ -381,6 +391,10 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 				continue // replayed from the journal
 			}
 			rp.mu.Lock()
+			if rp.gen != gen {
+				rp.mu.Unlock()
+				return
+			}
 			rp.noteDelivered(d)
 			rp.mu.Unlock()
 			sub.deliverNow(d)

@@ -395,3 +395,137 @@ func TestPacedReplay(t *testing.T) {
 	third, _ := collectN(t, st, 1)
 	require(t, ns(third) == "2", "third %s", ns(third))
 }
+
+// replayOf returns the replay state of client name's subscription id.
+func replayOf(t testing.TB, s *Server, name, id string) *replay {
+	t.Helper()
+	var rp *replay
+	waitFor(t, "subscription "+name+"/"+id, func() bool {
+		for _, sub := range s.subs.Load().subs {
+			if sub.replay != nil && sub.client.name == name && sub.id == id {
+				rp = sub.replay
+				return true
+			}
+		}
+		return false
+	})
+	return rp
+}
+
+func waitLive(t testing.TB, rp *replay) {
+	t.Helper()
+	waitFor(t, "the replay to go live", func() bool {
+		rp.mu.Lock()
+		defer rp.mu.Unlock()
+		return rp.mode == modeLive
+	})
+}
+
+// heldPublish holds the publish that gets one journal position between its
+// journal append and its live fan-out, with its topic locked.
+type heldPublish struct {
+	reached, released chan struct{}
+	once              sync.Once
+}
+
+func (h *heldPublish) wait(t testing.TB) {
+	t.Helper()
+	select {
+	case <-h.reached:
+	case <-ctxT(t).Done():
+		t.Fatal("the held publish never reached the journal")
+	}
+}
+
+func (h *heldPublish) release() { h.once.Do(func() { close(h.released) }) }
+
+// startHeldServer starts a journaled server that holds the publish
+// appended at journal position seq until released.
+func startHeldServer(t *testing.T, seq uint64) (*Server, *heldPublish) {
+	t.Helper()
+	h := &heldPublish{reached: make(chan struct{}), released: make(chan struct{})}
+	s, err := New(journalConfig(t.TempDir()), WithLogger(quietLogger()))
+	noErr(t, err)
+	s.jr.afterAppend = func(_ string, n uint64) {
+		if n == seq {
+			close(h.reached)
+			<-h.released
+		}
+	}
+	noErr(t, s.Start(context.Background()))
+	t.Cleanup(func() {
+		h.release()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		noErr(t, s.Shutdown(ctx))
+	})
+	return s, h
+}
+
+// TestReplayLiveSwitchRace holds a publish between its journal append and
+// its fan-out while a bookmark subscription replays and goes live: the
+// held message is replayed from the journal and must not also arrive live
+// when the publisher resumes.
+func TestReplayLiveSwitchRace(t *testing.T) {
+	tests := []struct {
+		name   string
+		resume bool // the subscription starts paused and is resumed while the publish is held
+	}{
+		{"subscribe", false},
+		{"resume", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, h := startHeldServer(t, 4) // the fourth publish is held
+			pub := ampsClient(t, s, "publisher")
+			publishN(t, pub, "Orders", 0, 3)
+			sub := ampsClient(t, s, "sub")
+			var st *amps.MessageStream
+			if tt.resume {
+				st = bookmarkSub(t, sub, "Orders", txlog.Epoch, "pause", "")
+				replayOf(t, s, "sub", st.SubID())
+			}
+
+			noErr(t, pub.Publish("Orders", []byte(`{"order_key":3,"n":3}`)))
+			h.wait(t)
+			if tt.resume {
+				noErr(t, sub.Send(amps.Command{Name: amps.CmdSubscribe, SubID: st.SubID(), Options: "resume"}))
+			} else {
+				st = bookmarkSub(t, sub, "Orders", txlog.Epoch, "", "")
+			}
+			waitLive(t, replayOf(t, s, "sub", st.SubID()))
+			h.release()
+
+			publishN(t, pub, "Orders", 4, 5)
+			got, _ := collectN(t, st, 5)
+			require(t, ns(got) == seqRange(0, 5), "got %s, want %s", ns(got), seqRange(0, 5))
+		})
+	}
+}
+
+// TestPauseWhileAPublishIsHeld pauses a live bookmark subscription while a
+// publish sits between its journal append and its fan-out (so the paused
+// subscription drops it live): the resume replays it from the journal.
+func TestPauseWhileAPublishIsHeld(t *testing.T) {
+	s, h := startHeldServer(t, 1)
+	pub := ampsClient(t, s, "publisher")
+	sub := ampsClient(t, s, "sub")
+	st := bookmarkSub(t, sub, "Orders", txlog.Now, "", "")
+	rp := replayOf(t, s, "sub", st.SubID())
+	waitLive(t, rp)
+
+	noErr(t, pub.Publish("Orders", []byte(`{"order_key":0,"n":0}`)))
+	h.wait(t)
+	noErr(t, sub.Send(amps.Command{Name: amps.CmdSubscribe, SubID: st.SubID(), Options: "pause"}))
+	waitFor(t, "the pause", func() bool {
+		rp.mu.Lock()
+		defer rp.mu.Unlock()
+		return rp.mode == modePaused
+	})
+	h.release()
+	noErr(t, pub.Flush(ctxT(t)))
+	noErr(t, sub.Send(amps.Command{Name: amps.CmdSubscribe, SubID: st.SubID(), Options: "resume"}))
+	publishN(t, pub, "Orders", 1, 2)
+	got, _ := collectN(t, st, 2)
+	require(t, ns(got) == "0,1", "got %s, want 0,1", ns(got))
+}

@@ -29,6 +29,10 @@ type journal struct {
 	mu      sync.Mutex
 	pending map[*client][]pendingAck
 	bsubs   map[*subscription]struct{}
+
+	// afterAppend, if set (by tests, before Start), runs under the topic
+	// lock between a publish's journal append and its live fan-out.
+	afterAppend func(topic string, seq uint64)
 }
 
 // pendingAck is a publish waiting for the journal to be on disk up to seq.
@@ -269,6 +273,9 @@ func (s *Server) journalPublish(c *client, h *wire.Header, t *topic, d *Delivery
 	d.Bookmark = s.journaled(&rec) // replication.go
 	d.seq = seq
 	s.markSOW(t, seq)
+	if j.afterAppend != nil {
+		j.afterAppend(t.name, seq)
+	}
 	return seq, ""
 }
 
