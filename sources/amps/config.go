@@ -25,6 +25,9 @@ const (
 	DefaultMaxBuffers    = 10
 	DefaultMaxBatch      = 1000
 	DefaultPruneTime     = 300000 * time.Millisecond
+	// DefaultExactlyOnceHeader is the event header that carries a message's
+	// bookmark in exactly-once mode.
+	DefaultExactlyOnceHeader = "ampsBookmark"
 )
 
 // Message command bits for cmdTypeFilter, with the values of the AMPS
@@ -125,6 +128,10 @@ var Spec = flume.Spec{
 			Doc: "Publish store of the client (none, memory, file); accepted for compatibility, the source does not publish."},
 		{Name: "pubStoreInitialCap", Type: "int", Default: "1000", Doc: "Initial capacity of the publish store."},
 		{Name: "pubStorePath", Type: "string", Doc: "Path of a file publish store; required with pubStoreType=file."},
+		{Name: "exactlyOnce", Type: "bool", Default: "false",
+			Doc: "Exactly-once delivery into files: every event carries its message's bookmark in the exactlyOnce.header header, for a file_roll (sink.dedupe.header) or hdfs (hdfs.dedupe.header) sink that records the highest bookmark it wrote per publisher, atomically with its output, and skips redelivered events. Requires bookmarkLog and command subscribe."},
+		{Name: "exactlyOnce.header", Type: "string", Default: DefaultExactlyOnceHeader,
+			Doc: "Name of the header that carries the bookmark in exactly-once mode; the sink's dedupe header must name the same."},
 		{Name: "backoffSleepIncrement", Type: "duration(ms)", Default: "1000",
 			Doc: "Runner back-off step after an empty poll (the source wakes the runner as soon as messages arrive)."},
 		{Name: "maxBackoffSleep", Type: "duration(ms)", Default: "5000", Doc: "Runner back-off ceiling."},
@@ -150,6 +157,9 @@ type Config struct {
 	PubStoreType   string
 	PubStorePath   string
 	PubStoreCap    int
+	// BookmarkHeader, when not empty, is the header that carries every
+	// event's bookmark (exactly-once mode).
+	BookmarkHeader string
 }
 
 // value returns a key's trimmed value; Flume ignores keys with empty values,
@@ -231,6 +241,9 @@ func ParseConfig(c *flume.Context, channels []flume.ChannelInfo) (Config, error)
 	if cfg.EventHeaders, err = parseHeaders(c); err != nil {
 		return cfg, err
 	}
+	if cfg.BookmarkHeader, err = parseExactlyOnce(c, cfg); err != nil {
+		return cfg, err
+	}
 	cfg.PubStoreType = value(c, "pubStoreType")
 	switch cfg.PubStoreType {
 	case "", "none", "memory":
@@ -293,6 +306,35 @@ func parseURIs(c *flume.Context) ([]string, error) {
 		}
 	}
 	return uris, nil
+}
+
+// parseExactlyOnce returns the bookmark header of exactly-once mode, "" when
+// the mode is off. The mode needs a bookmark subscription (so that what the
+// channels hold is redelivered, never lost, after a crash) on a plain
+// subscribe: sow records and out-of-focus messages carry no bookmark that
+// orders them per publisher.
+func parseExactlyOnce(c *flume.Context, cfg Config) (string, error) {
+	on := false
+	if value(c, "exactlyOnce") != "" {
+		var err error
+		if on, err = c.Bool("exactlyOnce", false); err != nil {
+			return "", err
+		}
+	}
+	if !on {
+		return "", nil
+	}
+	if cfg.BookmarkLog == "" {
+		return "", c.Errorf("exactlyOnce", "needs bookmarkLog (and subscriptionId): exactly-once delivery resumes a bookmark subscription after a crash")
+	}
+	if cfg.Command != "subscribe" {
+		return "", c.Errorf("exactlyOnce", "needs command subscribe, not %s: only published messages carry a per-publisher bookmark sequence", cfg.Command)
+	}
+	h := value(c, "exactlyOnce.header")
+	if h == "" {
+		h = DefaultExactlyOnceHeader
+	}
+	return h, nil
 }
 
 func parseHeaders(c *flume.Context) ([]string, error) {

@@ -110,6 +110,9 @@ func TestConfigErrors(t *testing.T) {
 		{"file pub store without path", map[string]string{"pubStoreType": "file"}, nil, "pubStorePath", "must be specified"},
 		{"bad pub store", map[string]string{"pubStoreType": "disk"}, nil, "pubStoreType", "not none, memory or file"},
 		{"bad backoff", map[string]string{"maxBackoffSleep": "soon"}, nil, "maxBackoffSleep", "non-negative"},
+		{"exactlyOnce without bookmarkLog", map[string]string{"exactlyOnce": "true"}, nil, "exactlyOnce", "needs bookmarkLog"},
+		{"exactlyOnce with sow_and_subscribe", map[string]string{"exactlyOnce": "true", "bookmarkLog": "/tmp/x.log", "subscriptionId": "s", "command": "sow_and_subscribe"}, nil, "exactlyOnce", "needs command subscribe"},
+		{"exactlyOnce not a bool", map[string]string{"exactlyOnce": "yes"}, nil, "exactlyOnce", "not true or false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(ctxAt(base(tc.kv)), tc.channels)
@@ -124,6 +127,33 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("err %v does not name the file and line", err)
 			}
 		})
+	}
+}
+
+func TestConfigExactlyOnce(t *testing.T) {
+	bm := map[string]string{"bookmarkLog": "/tmp/x.log", "subscriptionId": "s"}
+	for _, tc := range []struct {
+		kv   map[string]string
+		want string
+	}{
+		{nil, ""},
+		{map[string]string{"exactlyOnce": "false"}, ""},
+		{map[string]string{"exactlyOnce": ""}, ""},
+		{map[string]string{"exactlyOnce": "true"}, DefaultExactlyOnceHeader},
+		{map[string]string{"exactlyOnce": "TRUE", "exactlyOnce.header": " bm "}, "bm"},
+		{map[string]string{"exactlyOnce.header": "bm"}, ""}, // the header alone does not turn the mode on
+	} {
+		kv := base(bm)
+		for k, v := range tc.kv {
+			kv[k] = v
+		}
+		cfg, err := ParseConfig(ctxAt(kv), nil)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.kv, err)
+		}
+		if cfg.BookmarkHeader != tc.want {
+			t.Fatalf("%v: BookmarkHeader = %q, want %q", tc.kv, cfg.BookmarkHeader, tc.want)
+		}
 	}
 }
 
@@ -147,7 +177,8 @@ func TestSpec(t *testing.T) {
 	}
 	for _, k := range []string{"clientFactoryClass", "clientName", "bookmarkLog", "uri", "uri1", "uri12", "command", "topic", "filter",
 		"options", "subscriptionId", "cmdTypeFilter", "maxBuffers", "maxBatch", "pruneTimeThreshold", "eventHeaders",
-		"backoffSleepIncrement", "maxBackoffSleep", "pubStoreType", "pubStoreInitialCap", "pubStorePath"} {
+		"backoffSleepIncrement", "maxBackoffSleep", "pubStoreType", "pubStoreInitialCap", "pubStorePath",
+		"exactlyOnce", "exactlyOnce.header"} {
 		if !Spec.Accepts(k) {
 			t.Errorf("spec does not declare %q", k)
 		}

@@ -18,4 +18,17 @@
 //   - Stop first tries to commit what is buffered; what it cannot commit is
 //     left undiscarded for redelivery.
 //   - Events always have a header map; eventHeaders adds AMPS fields to it.
+//
+// Exactly-once mode (exactlyOnce = true, with bookmarkLog, subscriptionId
+// and command subscribe) puts every message's bookmark in the header named
+// by exactlyOnce.header (ampsBookmark by default), whatever eventHeaders
+// says. The source itself stays at-least-once: after a crash it redelivers
+// what it committed to the channels but had not yet discarded. A file_roll
+// sink with sink.dedupe.header (or an hdfs sink with hdfs.dedupe.header)
+// naming the same header turns that into exactly-once output: it records,
+// atomically with the file it writes, the highest bookmark sequence written
+// per publisher and skips what comes again (see package sinks/dedupe for the
+// crash analysis). The channel between them must be durable (file, jdbc,
+// kafka): a memory channel loses what it holds in a crash, and no header can
+// bring that back.
 package amps

@@ -256,6 +256,9 @@ func (s *Source) headers(m *Message) map[string]string {
 			h[k] = strconv.FormatInt(s.now().UnixMilli(), 10)
 		}
 	}
+	if s.cfg.BookmarkHeader != "" {
+		set(s.cfg.BookmarkHeader, m.Bookmark)
+	}
 	return h
 }
 

@@ -247,6 +247,34 @@ func TestEventHeaders(t *testing.T) {
 	}
 }
 
+// TestExactlyOnceHeader: in exactly-once mode every event carries its
+// bookmark, whatever eventHeaders says; a message without a bookmark gets no
+// header (the sink writes it unconditionally).
+func TestExactlyOnceHeader(t *testing.T) {
+	h := newHarness(t, map[string]string{"bookmarkLog": filepath.Join(t.TempDir(), "bm.log"), "subscriptionId": "s1",
+		"exactlyOnce": "true", "eventHeaders": "topic"})
+	h.feed.push(t, pubBM(1))
+	h.feed.push(t, pub(2))
+	h.feed.push(t, pubBM(3))
+	waitFor(t, "queued", func() bool { return h.queued() == 3 })
+	var got []*flume.Event
+	h.src.env.Processor = processorFunc(func(evs []*flume.Event) error { got = evs; return nil })
+	mustProcess(t, h.src, flume.Ready)
+	want := []map[string]string{
+		{"topic": "Orders", DefaultExactlyOnceHeader: "77|1|"},
+		{"topic": "Orders"},
+		{"topic": "Orders", DefaultExactlyOnceHeader: "77|3|"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d events", len(got))
+	}
+	for i := range want {
+		if fmt.Sprint(got[i].Headers) != fmt.Sprint(want[i]) {
+			t.Fatalf("event %d headers %v, want %v", i, got[i].Headers, want[i])
+		}
+	}
+}
+
 type processorFunc func([]*flume.Event) error
 
 func (f processorFunc) ProcessEvent(e *flume.Event) error          { return f([]*flume.Event{e}) }
