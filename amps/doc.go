@@ -41,6 +41,17 @@
 // and Send writes a command without registering or waiting for it (queue
 // acknowledgements from inside a consumer loop, for example).
 //
+// # Publishing through failovers
+//
+// An HAClient given WithPublishStore (MemoryPublishStore, or
+// FilePublishStore to survive a restart of the publisher) numbers every
+// Publish, keeps it until the server acknowledges it as persisted, and after
+// each reconnection (to the same server or to the other instance of a
+// replicated pair) discards what the logon ack says the server has and
+// re-sends the rest, in order and with their original numbers, before any
+// new publish. The servers drop the numbers they already have, so nothing is
+// lost or duplicated; WaitPersisted waits until the store is empty.
+//
 // # Errors
 //
 // A failed command returns a *CommandError carrying the server's reason. It

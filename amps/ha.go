@@ -34,6 +34,8 @@ type HAClient struct {
 	lastErr    error
 	cancel     context.CancelFunc
 	done       chan struct{}
+
+	pub *haPublish // ha_publish.go; nil without a publish store
 }
 
 // HAOption configures an HAClient.
@@ -188,10 +190,16 @@ func (h *HAClient) connect(ctx context.Context, uri string) error {
 	}
 	actx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
+	h.pausePublishes()
 	if err := h.client.Connect(actx, uri); err != nil {
 		return err
 	}
-	if _, err := h.client.Logon(actx); err != nil {
+	info, err := h.client.Logon(actx)
+	if err != nil {
+		h.client.Disconnect()
+		return err
+	}
+	if err := h.resumePublishes(info); err != nil {
 		h.client.Disconnect()
 		return err
 	}
