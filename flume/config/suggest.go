@@ -57,3 +57,8 @@ func didYouMean(word string, candidates []string) string {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// DidYouMean returns `; did you mean "x"?` when one of candidates is a likely
+// typo of word, else "": the suffix validation messages use, for other
+// commands that take names (flume-ng help TYPE).
+func DidYouMean(word string, candidates []string) string { return didYouMean(word, candidates) }

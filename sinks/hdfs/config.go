@@ -25,15 +25,23 @@ const (
 	DefaultCallTimeout  = 10 * time.Second
 )
 
+// serializerKeys declares each serializer key once, naming the serializers
+// that read it (text and header_and_text share appendNewline).
 func serializerKeys() []flume.Key {
 	var keys []flume.Key
+	users := map[string][]string{}
 	for _, name := range serializer.Names() {
 		b, _ := serializer.Lookup(name)
 		for _, k := range b.Keys {
 			k.Name = "serializer." + k.Name
-			k.Doc = name + ": " + k.Doc
-			keys = append(keys, k)
+			if _, seen := users[k.Name]; !seen {
+				keys = append(keys, k)
+			}
+			users[k.Name] = append(users[k.Name], name)
 		}
+	}
+	for i := range keys {
+		keys[i].Doc = strings.Join(users[keys[i].Name], ", ") + ": " + keys[i].Doc
 	}
 	return keys
 }

@@ -20,6 +20,8 @@ import (
 	"ampsflume/flume/agent"
 	"ampsflume/flume/config"
 	"ampsflume/flume/monitor"
+	"ampsflume/internal/docgen"
+	"ampsflume/serializer"
 )
 
 // Version is the Flume release whose behaviour this agent follows.
@@ -300,42 +302,55 @@ func reload(ctx context.Context, o *options, ag *agent.Agent, log *slog.Logger, 
 	log.Info("configuration reloaded", "components", strings.Join(agent.Summary(cfg), "; "))
 }
 
-var kinds = []flume.Kind{flume.KindSource, flume.KindChannel, flume.KindSink, flume.KindInterceptor}
-
+// runHelp prints the usage and every known type, or the spec of one type:
+// the same specs the reference in docs/reference is generated from.
 func runHelp(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stdout, usage)
-		fmt.Fprintln(stdout, "\nregistered component types (flume-ng help TYPE for their keys):")
-		for _, k := range kinds {
+		fmt.Fprintln(stdout, "\ncomponent types (flume-ng help TYPE for their keys):")
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		for _, s := range docgen.Sections() {
 			var names []string
-			for _, r := range flume.Registered(k) {
-				names = append(names, r.Spec.Alias)
+			for _, sp := range s.Specs {
+				names = append(names, sp.Alias)
 			}
-			fmt.Fprintf(stdout, "  %-12s %s\n", k+"s:", strings.Join(names, " "))
+			fmt.Fprintf(tw, "  %s:\t%s\n", strings.ToLower(s.Title), strings.Join(names, " "))
 		}
-		fmt.Fprintln(stdout, "  selectors:   replicating multiplexing load_balancing")
-		fmt.Fprintln(stdout, "  processors:  default failover load_balance")
-		fmt.Fprintln(stdout, "  monitoring:  http prometheus")
+		fmt.Fprintf(tw, "  monitoring:\t%s\n", "http prometheus (-Dflume.monitoring.type=...)")
+		tw.Flush()
 		return 0
 	}
-	found := false
-	for _, k := range kinds {
-		r, ok := flume.Lookup(k, args[0])
-		if !ok {
-			continue
-		}
-		found = true
-		printSpec(stdout, &r.Spec)
-	}
-	if !found {
-		fmt.Fprintf(stderr, "flume-ng help: no component type %q; run flume-ng help for the list\n", args[0])
+	specs := docgen.Lookup(args[0])
+	if len(specs) == 0 {
+		fmt.Fprintf(stderr, "flume-ng help: no component type %q%s (flume-ng help lists them)\n", args[0], config.DidYouMean(args[0], docgen.Aliases()))
 		return 1
+	}
+	for i := range specs {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		printSpec(stdout, &specs[i])
 	}
 	return 0
 }
 
+// kindInfo says how a kind is named in help and where its keys go.
+var kindInfo = map[flume.Kind]struct{ name, prefix string }{
+	flume.KindSource:         {"source", "<agent>.sources.<name>."},
+	flume.KindChannel:        {"channel", "<agent>.channels.<name>."},
+	flume.KindSink:           {"sink", "<agent>.sinks.<name>."},
+	flume.KindInterceptor:    {"interceptor", "<agent>.sources.<source>.interceptors.<name>."},
+	config.KindSelector:      {"channel selector", "<agent>.sources.<source>.selector."},
+	config.KindSinkProcessor: {"sink processor", "<agent>.sinkgroups.<group>.processor."},
+	serializer.Kind:          {"serializer", "<agent>.sinks.<sink>.serializer."},
+}
+
 func printSpec(w io.Writer, s *flume.Spec) {
-	fmt.Fprintf(w, "%s %s", s.Kind, s.Alias)
+	info, ok := kindInfo[s.Kind]
+	if !ok {
+		info.name = string(s.Kind)
+	}
+	fmt.Fprintf(w, "%s %s", info.name, s.Alias)
 	if s.Class != "" {
 		fmt.Fprintf(w, " (%s)", s.Class)
 	}
@@ -343,24 +358,38 @@ func printSpec(w io.Writer, s *flume.Spec) {
 	if s.Doc != "" {
 		fmt.Fprintf(w, "\n%s\n", s.Doc)
 	}
-	if len(s.Keys) == 0 {
-		return
+	if len(s.Keys) > 0 {
+		keys := append([]flume.Key(nil), s.Keys...)
+		sort.SliceStable(keys, func(i, j int) bool { return keys[i].Required && !keys[j].Required })
+		if info.prefix != "" {
+			fmt.Fprintf(w, "\nkeys (under %s):\n", info.prefix)
+		} else {
+			fmt.Fprintln(w, "\nkeys:")
+		}
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  KEY\tTYPE\tDEFAULT\tDESCRIPTION")
+		for _, k := range keys {
+			def := k.Default
+			if k.Required {
+				def = "(required)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", docgen.KeyName(k), k.Type, def, k.Doc)
+		}
+		tw.Flush()
 	}
-	keys := append([]flume.Key(nil), s.Keys...)
-	sort.SliceStable(keys, func(i, j int) bool { return keys[i].Required && !keys[j].Required })
-	fmt.Fprintln(w, "\nkeys:")
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  KEY\tTYPE\tDEFAULT\tDESCRIPTION")
+	if extra := commonNames(config.CommonKeys(s.Kind), s); len(extra) > 0 {
+		fmt.Fprintf(w, "\nplus the keys every %s accepts: %s\n", info.name, strings.Join(extra, " "))
+	}
+}
+
+// commonNames lists the engine's keys for the kind that the spec does not
+// declare itself.
+func commonNames(keys []flume.Key, s *flume.Spec) []string {
+	var out []string
 	for _, k := range keys {
-		name := k.Name
-		if strings.HasSuffix(name, ".") {
-			name += "*"
+		if !s.Accepts(k.Name) {
+			out = append(out, docgen.KeyName(k))
 		}
-		def := k.Default
-		if k.Required {
-			def = "(required)"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", name, k.Type, def, k.Doc)
 	}
-	tw.Flush()
+	return out
 }

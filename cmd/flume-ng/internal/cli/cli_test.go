@@ -76,6 +76,23 @@ func TestHelpAndVersion(t *testing.T) {
 	if code, _, errOut := run(t, "help", "nosuch"); code == 0 || !strings.Contains(errOut, "nosuch") {
 		t.Fatalf("%d %s", code, errOut)
 	}
+	if code, _, errOut := run(t, "help", "clichn"); code == 0 || !strings.Contains(errOut, `did you mean "clichan"`) {
+		t.Fatalf("%d %s", code, errOut)
+	}
+	// Built-in selectors, processors and serializers have specs too.
+	for typ, want := range map[string][]string{
+		"multiplexing": {"channel selector multiplexing (org.apache.flume.channel.MultiplexingChannelSelector)", "under <agent>.sources.<source>.selector.", "mapping.*", "flume.selector.header"},
+		"org.apache.flume.sink.LoadBalancingSinkProcessor": {"sink processor load_balance", "selector.maxTimeOut", "30000"},
+		"failover":   {"sink processor failover", "priority.*", "maxpenalty"},
+		"avro_event": {"serializer avro_event", "syncIntervalBytes"},
+	} {
+		code, out, _ := run(t, "help", typ)
+		for _, w := range want {
+			if code != 0 || !strings.Contains(out, w) {
+				t.Errorf("help %s: missing %q in:\n%s", typ, w, out)
+			}
+		}
+	}
 	if code, out, _ := run(t, "version"); code != 0 || !strings.Contains(out, "Flume "+Version) {
 		t.Fatalf("%d %s", code, out)
 	}
