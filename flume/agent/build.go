@@ -22,6 +22,8 @@ type sinkNode struct {
 // groupNode is what one sink runner drives: a sink group, or a lone sink.
 type groupNode struct {
 	name   string
+	group  string // the sink group's name; empty for a lone sink
+	ptype  string // the sink processor's type
 	sinks  []*sinkNode
 	proc   sinkProcessor
 	runner *runner
@@ -124,7 +126,12 @@ func build(cfg *config.Agent, opts Options, reuse map[string]*channelNode) (*top
 			continue
 		}
 		proc := newSinkProcessor(g.Processor, named, opts.clock(), log.With("sinkgroup", g.Name))
-		t.groups = append(t.groups, newGroup("sink group "+fmt.Sprintf("%q", g.Name), members, proc, log))
+		gn := newGroup("sink group "+fmt.Sprintf("%q", g.Name), members, proc, log)
+		gn.group, gn.ptype = g.Name, config.ProcessorDefault
+		if g.Processor != nil && g.Processor.Type != "" {
+			gn.ptype = g.Processor.Type
+		}
+		t.groups = append(t.groups, gn)
 	}
 	for _, n := range t.sinks {
 		if !grouped[n.name] {

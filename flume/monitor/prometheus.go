@@ -67,9 +67,12 @@ func snake(s string) string {
 }
 
 // PrometheusHandler serves the counters in the Prometheus text format at
-// /metrics, with the same path and method rules as the JSON server.
-func PrometheusHandler(g Gatherer) http.Handler {
+// /metrics, with the same path and method rules and the same status page as
+// the JSON server.
+func PrometheusHandler(g Gatherer) http.Handler { return newHandler(g, prometheusMetrics(g)) }
+
+func prometheusMetrics(g Gatherer) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector{g})
-	return guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }

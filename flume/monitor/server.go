@@ -68,12 +68,12 @@ type Server struct {
 
 // Start listens and serves the monitor described by cfg.
 func Start(cfg Config, g Gatherer) (*Server, error) {
-	var h http.Handler
+	var h *handler
 	switch cfg.Type {
 	case KindHTTP:
-		h = JSONHandler(g)
+		h = newHandler(g, jsonMetrics(g))
 	case KindPrometheus:
-		h = PrometheusHandler(g)
+		h = newHandler(g, prometheusMetrics(g))
 	default:
 		return nil, fmt.Errorf("unknown monitoring type %q", cfg.Type)
 	}
@@ -82,6 +82,8 @@ func Start(cfg Config, g Gatherer) (*Server, error) {
 		return nil, fmt.Errorf("monitoring: %w", err)
 	}
 	s := &Server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, ln: ln, done: make(chan struct{})}
+	// Event streams never go idle: end them so that Shutdown can finish.
+	s.srv.RegisterOnShutdown(h.stop)
 	go func() {
 		defer close(s.done)
 		_ = s.srv.Serve(ln)
@@ -104,35 +106,13 @@ func (s *Server) Close() error {
 	return err
 }
 
-// guard applies Flume's rules around the metrics page: TRACE and OPTIONS are
-// forbidden, "/" is a short HTML page, any path but /metrics is not found.
-func guard(metrics http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodTrace || r.Method == http.MethodOptions {
-			http.Error(w, "Forbidden", http.StatusForbidden)
-			return
-		}
-		switch r.URL.Path {
-		case "/metrics":
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
-				return
-			}
-			metrics.ServeHTTP(w, r)
-		case "/":
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprint(w, "<html><body>For Flume metrics please click <a href = \"./metrics\"> here</a>.</body></html>\n")
-		default:
-			http.NotFound(w, r)
-		}
-	})
-}
+// JSONHandler serves Flume's JSON at /metrics:
+// {"SOURCE.r1":{"Type":"SOURCE",...},...} with every value a string; and
+// the status page at /.
+func JSONHandler(g Gatherer) http.Handler { return newHandler(g, jsonMetrics(g)) }
 
-// JSONHandler serves Flume's JSON: {"SOURCE.r1":{"Type":"SOURCE",...},...}
-// with every value a string.
-func JSONHandler(g Gatherer) http.Handler {
-	return guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func jsonMetrics(g Gatherer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		out := map[string]map[string]string{}
 		for _, c := range g.Gather() {
 			m := map[string]string{"Type": c.Type}
@@ -144,7 +124,7 @@ func JSONHandler(g Gatherer) http.Handler {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_ = json.NewEncoder(w).Encode(out)
-	}))
+	})
 }
 
 // FormatValue renders a metric as Flume's JSON does: Java longs as plain
