@@ -165,6 +165,24 @@ func fileChannelConf(agentName, dir string, capacity, txCapacity int) string {
 `, agentName, filepath.Join(dir, "checkpoint"), filepath.Join(dir, "data"), capacity, txCapacity)
 }
 
+// jdbcChannelConf is the jdbc channel c on an SQLite file under dir.
+func jdbcChannelConf(agentName, dir string, capacity, txCapacity int) string {
+	return fmt.Sprintf(`%[1]s.channels.c.type = jdbc
+%[1]s.channels.c.path = %[2]s
+%[1]s.channels.c.maximum.capacity = %[3]d
+%[1]s.channels.c.transactionCapacity = %[4]d
+`, agentName, filepath.Join(dir, "channel.sqlite"), capacity, txCapacity)
+}
+
+// durableChannels are the channel kinds the kill tests run against.
+var durableChannels = []struct {
+	name string
+	conf func(agentName, dir string, capacity, txCapacity int) string
+}{
+	{"file", fileChannelConf},
+	{"jdbc-sqlite", jdbcChannelConf},
+}
+
 // fileRollConf is a file_roll sink k on channel c that fsyncs each batch
 // before committing it.
 func fileRollConf(agentName, out string, batch int) string {

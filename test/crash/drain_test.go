@@ -20,6 +20,12 @@ import (
 // reach the output; a crash may repeat at most the one batch the sink had
 // written but not committed.
 func TestKillWhileDraining(t *testing.T) {
+	for _, ch := range durableChannels {
+		t.Run(ch.name, func(t *testing.T) { killWhileDraining(t, ch.conf) })
+	}
+}
+
+func killWhileDraining(t *testing.T, channelConf func(agentName, dir string, capacity, txCapacity int) string) {
 	const total, sinkBatch = 20000, 100
 	r := newRand(t)
 	dir := t.TempDir()
@@ -32,7 +38,7 @@ fill.sources.gen.type = seq
 fill.sources.gen.channels = c
 fill.sources.gen.batchSize = 500
 fill.sources.gen.totalEvents = `+strconv.Itoa(total)+"\n",
-		fileChannelConf("fill", dir, 100000, 1000)))
+		channelConf("fill", dir, 100000, 1000)))
 	a := startFiller(t, fill)
 	waitChannelSize(t, a, total)
 	// Killed rather than stopped: the drain agent starts from a channel
@@ -41,7 +47,7 @@ fill.sources.gen.totalEvents = `+strconv.Itoa(total)+"\n",
 
 	drain := writeConf(t, dir, "drain.properties", joinConf(`drain.channels = c
 drain.sinks = k
-`, fileChannelConf("drain", dir, 100000, 1000), fileRollConf("drain", out, sinkBatch)))
+`, channelConf("drain", dir, 100000, 1000), fileRollConf("drain", out, sinkBatch)))
 
 	crashes := 0
 	for crashes < kills() {

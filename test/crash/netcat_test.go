@@ -20,6 +20,12 @@ import (
 // takes and writes. Lines without an OK are sent again to the next agent, as
 // a client of Flume would. Every acknowledged number must reach the output.
 func TestKillWhileAcking(t *testing.T) {
+	for _, ch := range durableChannels {
+		t.Run(ch.name, func(t *testing.T) { killWhileAcking(t, ch.conf) })
+	}
+}
+
+func killWhileAcking(t *testing.T, channelConf func(agentName, dir string, capacity, txCapacity int) string) {
 	const sinkBatch, window = 100, 16
 	r := newRand(t)
 	dir := t.TempDir()
@@ -33,7 +39,7 @@ nc.sources.src.channels = c
 nc.sources.src.bind = 127.0.0.1
 nc.sources.src.port = 0
 nc.sources.src.ack-every-event = true
-`, fileChannelConf("nc", dir, 100000, 1000), fileRollConf("nc", out, sinkBatch)))
+`, channelConf("nc", dir, 100000, 1000), fileRollConf("nc", out, sinkBatch)))
 
 	c := &ackClient{acked: map[int]bool{}}
 	crashes := 0
