@@ -33,6 +33,12 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // ErrCorrupt is matched by errors about a damaged state file.
 var ErrCorrupt = errors.New("dedupe state corrupt")
 
+// ErrUnsynced is matched by a Save error that came after the rename: the new
+// state is in place (a restart that is not a power loss finds it) but may
+// not survive a power loss. A sink must then keep the output the new state
+// describes, exactly as if Save had succeeded, and fail the batch.
+var ErrUnsynced = errors.New("dedupe state saved but its directory not synced")
+
 // State is what a deduplicating sink persists next to its output.
 type State struct {
 	// File is the output file the state describes, as the sink names it
@@ -174,11 +180,11 @@ func Save(path string, s State) error {
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
-	if err == nil {
-		err = SyncDir(filepath.Dir(path))
-	}
 	if err != nil {
 		return fmt.Errorf("saving dedupe state %s: %w", path, err)
+	}
+	if err := SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("saving dedupe state %s: %w: %w", path, ErrUnsynced, err)
 	}
 	return nil
 }

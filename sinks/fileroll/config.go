@@ -31,6 +31,8 @@ var Spec = flume.Spec{
 		{Name: "sink.pathManager.prefix", Type: "string", Default: "", Doc: "Text put before every file name."},
 		{Name: "sink.pathManager.extension", Type: "string", Default: "", Doc: "Extension added (after a dot) to every file name."},
 		{Name: "sink.fsync", Type: "bool", Default: "false", Doc: "fsync each batch before committing it; Flume only flushes."},
+		{Name: "sink.dedupe.header", Type: "string", Default: "",
+			Doc: "Exactly-once output: the header carrying each event's AMPS bookmark (ampsBookmark from an AMPS source with exactlyOnce = true). The highest sequence written per publisher is recorded in " + StateFile + " in sink.directory, atomically with the output, and events at or below it are skipped (EventDuplicateSkippedCount). Implies sink.fsync; at start the output file is cut back to the length the record names."},
 	},
 }
 
@@ -54,6 +56,9 @@ type Config struct {
 	Prefix        string
 	Extension     string
 	Fsync         bool
+	// DedupeHeader, when set, turns on exactly-once output: the header
+	// holding each event's AMPS bookmark. It implies Fsync.
+	DedupeHeader string
 
 	// Now and OpenFile replace the clock and the file system, for tests.
 	// OpenFile must fail if the file exists.
@@ -101,6 +106,7 @@ func ParseConfig(ctx *flume.Context) (Config, error) {
 	if cfg.Fsync, err = ctx.Bool("sink.fsync", false); err != nil {
 		return cfg, err
 	}
+	cfg.DedupeHeader = strings.TrimSpace(ctx.String("sink.dedupe.header", ""))
 	return cfg, nil
 }
 

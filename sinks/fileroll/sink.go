@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"ampsflume/flume"
+	"ampsflume/sinks/dedupe"
 )
 
 func init() {
@@ -48,6 +49,7 @@ type Sink struct {
 	pos      int64 // bytes handed to the file so far
 	nextRoll time.Time
 	started  bool
+	dd       *dedupeState // nil unless sink.dedupe.header is set
 }
 
 // New returns a sink writing the events of ch. A nil counter is replaced by
@@ -75,7 +77,14 @@ func New(name string, cfg Config, ch flume.Channel, counter *flume.SinkCounter) 
 	if counter == nil {
 		counter = new(flume.SinkCounter)
 	}
+	var dd *dedupeState
+	if cfg.DedupeHeader != "" {
+		// The record may only describe bytes that are on disk.
+		cfg.Fsync = true
+		dd = &dedupeState{header: cfg.DedupeHeader, path: filepath.Join(cfg.Directory, StateFile)}
+	}
 	return &Sink{
+		dd: dd,
 		name: name, cfg: cfg, channel: ch, counter: counter, ser: ser,
 		log: slog.With("sink", name),
 		paths: pathManager{
@@ -102,6 +111,11 @@ func (s *Sink) Start(context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dd != nil {
+		if err := s.recoverOutput(); err != nil {
+			return err
+		}
+	}
 	s.started = true
 	if s.cfg.RollInterval > 0 {
 		s.nextRoll = s.cfg.Now().Add(s.cfg.RollInterval)
@@ -156,6 +170,16 @@ func (s *Sink) openFile() error {
 		s.counter.ConnectionCreated.Add(1)
 		s.file, s.path, s.offset, s.pos = f, path, 0, 0
 		s.w = bufio.NewWriterSize(&offsetWriter{s: s}, 64<<10)
+		if s.dd != nil {
+			// Named by the record before anything is written to it, the
+			// new file is the only one that can hold unrecorded bytes.
+			if err := s.save(); err != nil {
+				_ = f.Close()
+				_ = os.Remove(path)
+				s.file, s.w, s.path = nil, nil, ""
+				return err
+			}
+		}
 		return nil
 	}
 	s.counter.ConnectionFailed.Add(1)
@@ -196,6 +220,11 @@ func (s *Sink) Process(ctx context.Context) (flume.Status, error) {
 			return flume.Backoff, err
 		}
 	}
+	if s.dd != nil && s.dd.needCut {
+		if err := s.cut(); err != nil {
+			return flume.Backoff, err
+		}
+	}
 
 	tx := s.channel.NewTransaction()
 	if err := tx.Begin(); err != nil {
@@ -204,6 +233,7 @@ func (s *Sink) Process(ctx context.Context) (flume.Status, error) {
 		return flume.Backoff, fmt.Errorf("file_roll sink %q: %w", s.name, err)
 	}
 	n, err := s.writeBatch(tx)
+	recorded := false
 	if err == nil {
 		err = s.w.Flush()
 		if err == nil && s.cfg.Fsync {
@@ -212,17 +242,39 @@ func (s *Sink) Process(ctx context.Context) (flume.Status, error) {
 		if err != nil {
 			s.counter.EventWriteFail.Add(int64(n))
 			err = fmt.Errorf("file_roll sink %q: writing %s: %w", s.name, s.path, err)
-		} else if err = tx.Commit(); err != nil {
-			err = fmt.Errorf("file_roll sink %q: %w", s.name, err)
+		} else if s.dd != nil && s.pos > s.offset {
+			// The batch is on disk; record it before the commit.
+			err = s.save()
+			recorded = err == nil || errors.Is(err, dedupe.ErrUnsynced)
 		}
+		if err == nil {
+			if err = tx.Commit(); err != nil {
+				err = fmt.Errorf("file_roll sink %q: %w", s.name, err)
+			}
+		}
+	}
+	if err != nil && recorded {
+		// The record covers the batch, so it stays in the file: the
+		// channel gives it again and every event is skipped.
+		s.offset = s.pos
+		s.endBatch(true)
+		_ = tx.Rollback()
+		_ = tx.Close()
+		return flume.Backoff, err
 	}
 	if err != nil {
 		s.undoBatch()
+		if s.dd != nil {
+			s.endBatch(false)
+		}
 		_ = tx.Rollback()
 		_ = tx.Close()
 		return flume.Backoff, err
 	}
 	_ = tx.Close()
+	if s.dd != nil {
+		s.endBatch(true)
+	}
 	s.offset = s.pos
 	s.counter.EventDrainSuccess.Add(int64(n))
 	switch {
@@ -253,6 +305,9 @@ func (s *Sink) writeBatch(tx flume.Transaction) (int, error) {
 		}
 		n++
 		s.counter.EventDrainAttempt.Add(1)
+		if s.dd != nil && !s.judge(e) {
+			continue
+		}
 		if err := s.ser(s.w, e); err != nil {
 			s.counter.EventWriteFail.Add(int64(n))
 			return n, fmt.Errorf("file_roll sink %q: writing %s: %w", s.name, s.path, err)
@@ -273,6 +328,14 @@ func (s *Sink) undoBatch() {
 	}
 	if err == nil {
 		s.pos = s.offset
+		return
+	}
+	if s.dd != nil {
+		// The record names this file: abandoning it would leave the
+		// batch's bytes in it for good. Retry the cut before the next batch.
+		s.dd.needCut = true
+		s.log.Error("cannot remove a failed batch from the file; retrying before the next batch",
+			"file", s.path, "offset", s.offset, "err", err)
 		return
 	}
 	s.log.Error("cannot remove a failed batch from the file; it may be repeated in the next file",
