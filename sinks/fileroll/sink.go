@@ -84,7 +84,7 @@ func New(name string, cfg Config, ch flume.Channel, counter *flume.SinkCounter) 
 		dd = &dedupeState{header: cfg.DedupeHeader, path: filepath.Join(cfg.Directory, StateFile)}
 	}
 	return &Sink{
-		dd: dd,
+		dd:   dd,
 		name: name, cfg: cfg, channel: ch, counter: counter, ser: ser,
 		log: slog.With("sink", name),
 		paths: pathManager{
