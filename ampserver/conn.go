@@ -57,7 +57,10 @@ type client struct {
 	name     string
 	user     string
 	loggedOn bool
-	subs     map[string]*subscription
+	// logName mirrors name for log lines written from other goroutines
+	// (shutdown, slow-consumer disconnects) without taking srv.mu.
+	logName atomic.Pointer[string]
+	subs    map[string]*subscription
 
 	// Outbound queue: bounded by bytes; the writer goroutine drains it.
 	outMu    sync.Mutex
@@ -98,7 +101,11 @@ func (s *Server) serveConn(tc transportConn, transport string) {
 }
 
 func (c *client) logAttrs() []any {
-	return []any{"client", c.name, "remote", c.remote, "transport", c.transport}
+	name := ""
+	if p := c.logName.Load(); p != nil {
+		name = *p
+	}
+	return []any{"client", name, "remote", c.remote, "transport", c.transport}
 }
 
 func (c *client) readLoop() {

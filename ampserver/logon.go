@@ -55,6 +55,8 @@ func (c *client) logon(h *wire.Header) {
 	}
 	s.byName[h.ClientName] = c
 	c.name, c.user, c.loggedOn = h.ClientName, h.UserID, true
+	logName := h.ClientName
+	c.logName.Store(&logName)
 	seq := s.lastSeq[h.ClientName]
 	s.mu.Unlock()
 	if prev != nil && prev != c {
@@ -78,6 +80,9 @@ func (c *client) logonAck(req *wire.Header, status, reason string, seq uint64) {
 // implicitLogon names a session that sent a command before logging on,
 // which AMPS allows when no authentication is configured.
 func (c *client) implicitLogon() {
-	c.name = "client-" + strconv.FormatUint(c.id, 10)
-	c.loggedOn = true
+	name := "client-" + strconv.FormatUint(c.id, 10)
+	c.srv.mu.Lock()
+	c.name, c.loggedOn = name, true
+	c.srv.mu.Unlock()
+	c.logName.Store(&name)
 }
