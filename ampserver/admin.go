@@ -112,7 +112,7 @@ func (s *Server) startAdmin(ctx context.Context) error {
 	mux.HandleFunc("GET /amps", serve(""))
 	mux.HandleFunc("GET /amps/clients", serve("clients"))
 	mux.HandleFunc("GET /amps/topics", serve("topics"))
-	mux.HandleFunc("GET /{$}", serve(""))
+	s.adminPage(mux, serve(""))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.mu.Lock()
 	s.adminLn = ln
