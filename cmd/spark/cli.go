@@ -57,6 +57,8 @@ type opts struct {
 	delimiter int
 	rate      float64
 	delta     bool
+	pubStore  string // hapublish.go
+	name      string
 
 	filter    string
 	options   string
@@ -91,6 +93,7 @@ func publishFlags(fs *flag.FlagSet, o *opts) {
 	fs.IntVar(&o.delimiter, "delimiter", 10, "decimal code of the byte separating messages")
 	fs.Float64Var(&o.rate, "rate", 0, "messages per second, decimals allowed (.25 = one every 4 s); 0 = as fast as possible")
 	fs.BoolVar(&o.delta, "delta", false, "send delta_publish")
+	haPublishFlags(fs, o)
 }
 
 func readFlags(fs *flag.FlagSet, o *opts) {

@@ -52,6 +52,9 @@ func rateString(n int, elapsed time.Duration) string {
 }
 
 func runPublish(ctx context.Context, e *env, o *opts) error {
+	if o.highAvailability() {
+		return runHAPublish(ctx, e, o)
+	}
 	in, err := openInput(e, o.file)
 	if err != nil {
 		return err
