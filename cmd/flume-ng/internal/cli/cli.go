@@ -206,9 +206,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	printProblems(stderr, probs)
-	for _, line := range agent.Summary(cfg) {
-		fmt.Fprintln(stdout, line)
-	}
+	printTopology(stdout, cfg)
 	nerr, nwarn := len(probs.Errors()), len(probs.Warnings())
 	fmt.Fprintf(stdout, "agent %q: %d source(s), %d channel(s), %d sink(s), %d sink group(s); %d error(s), %d warning(s)\n",
 		o.name, len(cfg.Sources), len(cfg.Channels), len(cfg.Sinks), len(cfg.SinkGroups), nerr, nwarn)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ampsflume/flume"
+	"ampsflume/flume/config"
 )
 
 func init() {
@@ -17,6 +18,9 @@ func init() {
 		{Name: "capacity", Type: "int", Default: "100", Doc: "How many."},
 		{Name: "path", Type: "string", Required: true},
 	}}, nil)
+	flume.RegisterSource(flume.Spec{Alias: "clisrc", Doc: "A test source."}, nil)
+	flume.RegisterSink(flume.Spec{Alias: "clisink", Doc: "A test sink."}, nil)
+	flume.RegisterInterceptor(flume.Spec{Alias: "cliint", Doc: "A test interceptor."}, nil)
 }
 
 // TestSeedCommandLine: the article's exact command line parses.
@@ -117,7 +121,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, errOut)
 		}
 	}
-	if !strings.Contains(out, "error(s)") || !strings.Contains(out, "channel c1 (clichan)") {
+	if !strings.Contains(out, "error(s)") || !strings.Contains(out, "c1 (clichan) -> nothing reads it") {
 		t.Fatalf("summary: %s", out)
 	}
 	if code, _, errOut := run(t, "agent", "-f", path, "-n", "a"); code == 0 || !strings.Contains(errOut, "nothing started") {
@@ -125,5 +129,63 @@ func TestValidate(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "agent", "-f", path); code == 0 || !strings.Contains(errOut, "-n NAME") {
 		t.Fatalf("%d %s", code, errOut)
+	}
+}
+
+// TestTopology: validate draws sources, selectors, channels, processors and
+// sinks in the order events travel.
+func TestTopology(t *testing.T) {
+	const head = "a.channels = c1 c2 c3\na.sinks = k1 k2 k3\na.channels.c1.type = clichan\na.channels.c1.path = x\n" +
+		"a.channels.c2.type = clichan\na.channels.c2.path = x\na.channels.c3.type = clichan\na.channels.c3.path = x\n" +
+		"a.sinks.k1.type = clisink\na.sinks.k1.channel = c1\na.sinks.k2.type = clisink\na.sinks.k2.channel = c2\na.sinks.k3.type = clisink\na.sinks.k3.channel = c2\n"
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"replicating with interceptors", head + "a.sources = r\na.sources.r.type = clisrc\na.sources.r.channels = c1 c2\n" +
+			"a.sources.r.selector.optional = c2\na.sources.r.interceptors = i j\na.sources.r.interceptors.i.type = cliint\na.sources.r.interceptors.j.type = cliint\n",
+			[]string{
+				"  sources:\n    r (clisrc)\n      interceptors: i (cliint) -> j (cliint)\n      -> replicating selector -> c1 c2 (optional: c2)\n",
+				"  channels:\n    c1 (clichan) -> sink k1\n    c2 (clichan) -> sink k2, sink k3\n    c3 (clichan) -> nothing reads it\n",
+				"  sinks:\n    k1 (clisink) <- c1\n",
+			}},
+		{"multiplexing and failover", head + "a.sources = r\na.sources.r.type = clisrc\na.sources.r.channels = c1 c2 c3\n" +
+			"a.sources.r.selector.type = multiplexing\na.sources.r.selector.header = region\na.sources.r.selector.mapping.US = c1\n" +
+			"a.sources.r.selector.optional.EU = c3\n" +
+			"a.sinkgroups = g\na.sinkgroups.g.sinks = k2 k3\na.sinkgroups.g.processor.type = failover\n" +
+			"a.sinkgroups.g.processor.priority.k2 = 1\na.sinkgroups.g.processor.priority.k3 = 7\n",
+			[]string{
+				"      -> multiplexing selector on header \"region\":\n           \"EU\" -> (optional: c3)\n           \"US\" -> c1\n           otherwise -> dropped (no selector.default)\n",
+				"    c2 (clichan) -> sink group g\n",
+				"  sink processors:\n    sink group g: failover, in order k3 (priority 7), k2 (priority 1); maxpenalty 30s\n",
+				"    k2 (clisink) <- c2, in sink group g\n",
+			}},
+		{"load balancing both ways", head + "a.sources = r\na.sources.r.type = clisrc\na.sources.r.channels = c1 c3\n" +
+			"a.sources.r.selector.type = load_balancing\na.sources.r.selector.policy = random\n" +
+			"a.sinkgroups = g\na.sinkgroups.g.sinks = k2 k3\na.sinkgroups.g.processor.type = load_balance\na.sinkgroups.g.processor.backoff = true\n",
+			[]string{
+				"      -> load_balancing selector (random), one of: c1 c3\n",
+				"    sink group g: load_balance (round_robin, backoff up to 30s) over k2 k3\n",
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := config.Parse("t.properties", []byte(tc.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, probs := p.Agent("a", config.Options{})
+			if probs.HasErrors() {
+				t.Fatal(probs.Err())
+			}
+			var b bytes.Buffer
+			printTopology(&b, cfg)
+			for _, w := range tc.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("missing %q in:\n%s", w, b.String())
+				}
+			}
+		})
 	}
 }
