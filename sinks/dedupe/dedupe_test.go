@@ -15,12 +15,13 @@ func TestStateRoundTrip(t *testing.T) {
 		{File: "", Length: 0, Highs: map[uint64]uint64{}},
 		{File: "1700000000000-3", Length: 12345, Highs: map[uint64]uint64{7: 1, 18446744073709551615: 18446744073709551615, 3: 99}},
 		{File: "odd \"name\"\nwith newline", Length: 1, Highs: map[uint64]uint64{1: 0}},
+		{Highs: map[uint64]uint64{2: 3}, Files: map[string]int64{"/d/a b/.f.1.tmp": 10, "/d/x/.g.2.tmp": 0}},
 	} {
 		got, err := Unmarshal(s.Marshal())
 		if err != nil {
 			t.Fatalf("%+v: %v", s, err)
 		}
-		if got.File != s.File || got.Length != s.Length || !maps.Equal(got.Highs, s.Highs) {
+		if got.File != s.File || got.Length != s.Length || !maps.Equal(got.Highs, s.Highs) || !maps.Equal(got.Files, s.Files) {
 			t.Fatalf("round trip of %+v gave %+v", s, got)
 		}
 	}
@@ -42,6 +43,8 @@ func TestUnmarshalRefusesDamage(t *testing.T) {
 		"publisher zero": withCRC(magic + "\nfile \"f\"\nlength 1\np 0 5\n"),
 		"repeated pub":   withCRC(magic + "\nfile \"f\"\nlength 1\np 4 5\np 4 6\n"),
 		"junk line":      withCRC(magic + "\nfile \"f\"\nlength 1\nq 4 5\n"),
+		"repeated file":  withCRC(magic + "\nfile \"f\"\nlength 1\nf 1 \"a\"\nf 2 \"a\"\n"),
+		"bad file size":  withCRC(magic + "\nfile \"f\"\nlength 1\nf -1 \"a\"\n"),
 		"short":          withCRC(magic + "\nfile \"f\"\n"),
 	} {
 		if _, err := Unmarshal(data); !errors.Is(err, ErrCorrupt) {
@@ -143,6 +146,7 @@ func TestFilterCommitAbort(t *testing.T) {
 func FuzzUnmarshal(f *testing.F) {
 	f.Add(State{File: "f-1", Length: 10, Highs: map[uint64]uint64{5: 6, 9: 1}}.Marshal())
 	f.Add([]byte(magic + "\n"))
+	f.Add(State{Highs: map[uint64]uint64{1: 2}, Files: map[string]int64{"a": 1}}.Marshal())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Unmarshal(data)
 		if err != nil {
@@ -152,7 +156,7 @@ func FuzzUnmarshal(f *testing.F) {
 			return
 		}
 		again, err := Unmarshal(s.Marshal())
-		if err != nil || again.File != s.File || again.Length != s.Length || !maps.Equal(again.Highs, s.Highs) {
+		if err != nil || again.File != s.File || again.Length != s.Length || !maps.Equal(again.Highs, s.Highs) || !maps.Equal(again.Files, s.Files) {
 			t.Fatalf("re-encoding %+v: %+v, %v", s, again, err)
 		}
 	})

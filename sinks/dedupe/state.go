@@ -21,6 +21,7 @@ import (
 //	file "<output file name>"
 //	length <bytes>
 //	p <publisher> <highest sequence>      (one line per publisher, sorted)
+//	f <bytes> "<output file name>"        (one line per file of Files, sorted)
 //	crc <CRC-32C of every byte above, hex>
 const (
 	magic     = "ampsflume-dedupe 1"
@@ -49,6 +50,10 @@ type State struct {
 	Length int64
 	// Highs is the highest sequence written, per publisher.
 	Highs map[uint64]uint64
+	// Files, for sinks writing several files at once (one per bucket),
+	// maps each file being written to its recorded length, like File and
+	// Length.
+	Files map[string]int64
 }
 
 // Marshal encodes the state.
@@ -64,6 +69,14 @@ func (s State) Marshal() []byte {
 	slices.Sort(pubs)
 	for _, p := range pubs {
 		fmt.Fprintf(&b, "p %d %d\n", p, s.Highs[p])
+	}
+	names := make([]string, 0, len(s.Files))
+	for n := range s.Files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "f %d %s\n", s.Files[n], strconv.Quote(n))
 	}
 	fmt.Fprintf(&b, "crc %08x\n", crc32.Checksum(b.Bytes(), crcTable))
 	return b.Bytes()
@@ -114,6 +127,22 @@ func Unmarshal(data []byte) (State, error) {
 	}
 	s.Highs = make(map[uint64]uint64, len(lines)-3)
 	for i, l := range lines[3:] {
+		if rest, ok := strings.CutPrefix(l, "f "); ok {
+			n, q, _ := strings.Cut(rest, " ")
+			size, err1 := strconv.ParseInt(n, 10, 64)
+			name, err2 := strconv.Unquote(q)
+			if err1 != nil || err2 != nil || size < 0 || size > maxLength {
+				return bad("line %d: bad file line", i+4)
+			}
+			if s.Files == nil {
+				s.Files = map[string]int64{}
+			}
+			if _, dup := s.Files[name]; dup {
+				return bad("line %d: file %q repeated", i+4, name)
+			}
+			s.Files[name] = size
+			continue
+		}
 		f := strings.Fields(l)
 		if len(f) != 3 || f[0] != "p" {
 			return bad("line %d is not a publisher line", i+4)
