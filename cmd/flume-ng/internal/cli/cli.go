@@ -34,6 +34,8 @@ commands:
   validate                  check a configuration and print every problem
   help [TYPE]               display this help, or the keys of a component type
   version                   show Flume version info
+  channel verify|repair     check or repair a stopped file channel (channel --help)
+  completion bash|zsh       print a shell completion script
 
 agent and validate options:
   -n,--name <name>          the name of this agent (required)
@@ -68,6 +70,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runValidate(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		return runHelp(args[1:], stdout, stderr)
+	case "channel":
+		return runChannel(args[1:], stdout, stderr)
+	case "completion":
+		return runCompletion(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "Flume %s\nGo implementation (ampsflume), %s %s/%s\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
