@@ -87,6 +87,7 @@ var Spec = flume.Spec{
 		{Name: "hdfs.s3.useSSL", Type: "bool", Default: "true", Doc: "Use HTTPS for an endpoint given without a scheme."},
 		{Name: "hdfs.s3.pathStyle", Type: "bool", Default: "false", Doc: "Path-style bucket addressing (for S3-compatible stores)."},
 		{Name: "hdfs.s3.spoolDir", Type: "string", Default: "<temp dir>/flume-hdfs-s3/<sink name>", Doc: "Local directory holding files until they are complete and uploaded."},
+		{Name: "hdfs.dedupe.header", Type: "string", Default: "", Doc: "Exactly-once output on the local disk: the header carrying each event's AMPS bookmark (ampsBookmark from an AMPS source with exactlyOnce = true). The highest sequence written per publisher and the length of every in-use file are recorded in " + StateFile + " in the literal base directory of hdfs.path after the batch is fsynced, and events at or below it are skipped (EventDuplicateSkippedCount). At start in-use files are cut back to their recorded length. Needs a local path and an in-use prefix or suffix."},
 		{Name: "serializer", Type: "string", Default: "text", Doc: "Event serializer: text, header_and_text or avro_event."},
 		{Name: "serializer.", Type: "string", Doc: "Serializer options."},
 		ignoredKey("hdfs.writeFormat", "Writable", "only SequenceFiles use it."),
@@ -126,6 +127,9 @@ type Config struct {
 	S3                fsys.S3Config
 	Serializer        string
 	SerializerConfig  *flume.Context
+	// DedupeHeader, when set, turns on exactly-once output (local disk
+	// only): the header holding each event's AMPS bookmark.
+	DedupeHeader string
 
 	// Now is the clock (tests replace it). Host holds the host escapes'
 	// values; zero means look them up. FS replaces the file system chosen
@@ -207,6 +211,16 @@ func ParseConfig(name string, ctx *flume.Context) (Config, error) {
 		return cfg, err
 	}
 	cfg.SerializerConfig = ctx.Sub("serializer.")
+	if cfg.DedupeHeader = strings.TrimSpace(ctx.String("hdfs.dedupe.header", "")); cfg.DedupeHeader != "" {
+		switch {
+		case cfg.Scheme != "file":
+			return cfg, ctx.Errorf("hdfs.dedupe.header", "needs a local hdfs.path: %s files cannot be fsynced and cut back to a recorded length", cfg.Scheme)
+		case strings.TrimSuffix(cfg.Path.baseDir(), "/") == "" || cfg.Path.baseDir() == "./":
+			return cfg, ctx.Errorf("hdfs.dedupe.header", "needs hdfs.path to start with a literal directory, where the dedupe record is kept")
+		case cfg.InUsePrefix == "" && cfg.InUseSuffix == "":
+			return cfg, ctx.Errorf("hdfs.dedupe.header", "needs an in-use prefix or suffix, to tell the files being written at a crash")
+		}
+	}
 	return cfg, nil
 }
 

@@ -30,6 +30,24 @@
 // A header value can never place a file outside the literal part of
 // hdfs.path: absolute values and ".." elements are refused.
 //
+// Exactly-once output (hdfs.dedupe.header, off by default; local paths
+// only, since HDFS and S3 files cannot be fsynced and cut back): the named
+// header holds each event's AMPS bookmark (an AMPS source with exactlyOnce =
+// true sets it). The sink keeps, in the file .ampsflume-dedupe of the
+// literal base directory of hdfs.path, the highest bookmark sequence
+// written per publisher (over all buckets) and the length of every in-use
+// file, and skips events at or below it (EventDuplicateSkippedCount). Per
+// batch: write and flush, fsync every touched file, save the record
+// (temporary file, fsync, rename, directory fsync), commit. At start, before
+// in-use files are renamed, each one the record lists is cut back to its
+// recorded length and each one it does not list (created after the last
+// record, so holding nothing recorded) is removed; on the first start in
+// this mode an empty record is saved once earlier files are recovered.
+// Package sinks/dedupe walks through every crash point. A commit that fails
+// after the record was saved leaves the batch in its files, and its
+// redelivery is skipped. Known limit: a crash inside the hard-link rename
+// of a complete file leaves both names, as without this mode.
+//
 // Unlike Flume, Hadoop SequenceFiles are not written: hdfs.fileType must be
 // DataStream or CompressedStream.
 package hdfs

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"ampsflume/flume"
+	"ampsflume/sinks/dedupe"
 	"ampsflume/sinks/hdfs/fsys"
 )
 
@@ -51,6 +53,7 @@ type Sink struct {
 	scratch []byte
 	stop    chan struct{}
 	done    chan struct{}
+	dd      *dedupeState // nil unless hdfs.dedupe.header is set
 }
 
 // New returns a sink writing the events of ch. A nil counter is replaced by
@@ -82,6 +85,9 @@ func New(name string, cfg Config, ch flume.Channel, counter *flume.SinkCounter) 
 	}
 	s := &Sink{name: name, cfg: cfg, channel: ch, counter: counter,
 		log: slog.With("sink", name), buckets: map[string]*bucket{}}
+	if cfg.DedupeHeader != "" {
+		s.dd = &dedupeState{header: cfg.DedupeHeader, path: path.Join(cfg.Path.baseDir(), StateFile)}
+	}
 	if cfg.Codec != "" {
 		c, ok := lookupCodec(cfg.Codec)
 		if !ok {
@@ -98,10 +104,16 @@ func (s *Sink) Counter() *flume.SinkCounter { return s.counter }
 // ExtraMetrics reports the events refused for a missing timestamp or an
 // unsafe header value (each refusal rolls its batch back).
 func (s *Sink) ExtraMetrics() []flume.Metric {
-	return []flume.Metric{
+	m := []flume.Metric{
 		{Name: "EventMissingTimestampCount", Value: float64(s.noTimestamp.Load())},
 		{Name: "EventUnsafePathCount", Value: float64(s.unsafePath.Load())},
 	}
+	if s.dd != nil {
+		m = append(m,
+			flume.Metric{Name: "EventDuplicateSkippedCount", Value: float64(s.dd.skipped.Load())},
+			flume.Metric{Name: "EventNoBookmarkCount", Value: float64(s.dd.noBM.Load())})
+	}
+	return m
 }
 
 // OpenFiles is the number of files being written.
@@ -147,8 +159,23 @@ func (s *Sink) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.fs, s.host = fs, host
 	s.mu.Unlock()
+	recorded := false
+	if s.dd != nil {
+		if err := os.MkdirAll(path.Dir(s.dd.path), 0o755); err != nil {
+			return fmt.Errorf("hdfs sink %q: %w", s.name, err)
+		}
+		if recorded, err = s.recoverOutput(ctx); err != nil {
+			return fmt.Errorf("hdfs sink %q: %w", s.name, err)
+		}
+	}
 	if err := s.recoverInUse(ctx); err != nil {
 		s.log.Error("recovering in-use files", "err", err)
+	}
+	if s.dd != nil && !recorded {
+		// From now on every in-use file is accounted for by a record.
+		if err := dedupe.Save(s.dd.path, s.dedupeSnapshot()); err != nil {
+			return fmt.Errorf("hdfs sink %q: %w", s.name, err)
+		}
 	}
 	s.mu.Lock()
 	s.started = true
@@ -267,12 +294,29 @@ func (s *Sink) Process(ctx context.Context) (flume.Status, error) {
 			}
 		}
 	}
+	recorded := false
+	if err == nil && s.dd != nil && s.dd.batchWritten > 0 {
+		// The batch is on disk once fsynced; record it before the commit.
+		err = s.record(touched)
+		recorded = err == nil || errors.Is(err, dedupe.ErrUnsynced)
+	}
 	if err == nil {
 		if err = tx.Commit(); err != nil {
 			err = fmt.Errorf("commit: %w", err)
 		}
 	}
+	if err != nil && recorded {
+		// The record covers the batch, so it stays in its files: the
+		// channel gives it again and every event is skipped.
+		s.settle(ctx, touched)
+		_ = tx.Rollback()
+		_ = tx.Close()
+		return flume.Backoff, fmt.Errorf("hdfs sink %q: %w", s.name, err)
+	}
 	if err != nil {
+		if s.dd != nil {
+			s.endBatch(false)
+		}
 		for _, b := range touched {
 			for _, f := range b.files() {
 				s.abort(ctx, f)
@@ -284,17 +328,7 @@ func (s *Sink) Process(ctx context.Context) (flume.Status, error) {
 		return flume.Backoff, fmt.Errorf("hdfs sink %q: %w", s.name, err)
 	}
 	_ = tx.Close()
-	for _, b := range touched {
-		for _, f := range b.files() {
-			f.committed = f.pos
-		}
-		for _, f := range b.retiring {
-			if err := s.finish(ctx, f); err != nil {
-				s.log.Error("closing rolled file", "err", err)
-			}
-		}
-		b.retiring, b.touched = nil, false
-	}
+	s.settle(ctx, touched)
 	s.evict(ctx)
 	s.counter.EventDrainSuccess.Add(int64(n))
 	switch {
@@ -311,6 +345,25 @@ func (s *Sink) Process(ctx context.Context) (flume.Status, error) {
 	return flume.Ready, nil
 }
 
+// settle makes the batch's bytes the committed part of its files and
+// closes the files it rolled.
+func (s *Sink) settle(ctx context.Context, touched []*bucket) {
+	if s.dd != nil {
+		s.endBatch(true)
+	}
+	for _, b := range touched {
+		for _, f := range b.files() {
+			f.committed = f.pos
+		}
+		for _, f := range b.retiring {
+			if err := s.finish(ctx, f); err != nil {
+				s.log.Error("closing rolled file", "err", err)
+			}
+		}
+		b.retiring, b.touched = nil, false
+	}
+}
+
 func (s *Sink) writeBatch(ctx context.Context, tx flume.Transaction, touched *[]*bucket) (int, error) {
 	n := 0
 	for n < s.cfg.BatchSize {
@@ -324,6 +377,9 @@ func (s *Sink) writeBatch(ctx context.Context, tx flume.Transaction, touched *[]
 		}
 		n++
 		s.counter.EventDrainAttempt.Add(1)
+		if s.dd != nil && !s.judge(e) {
+			continue
+		}
 		b, err := s.bucketFor(e)
 		if err != nil {
 			s.counter.EventWriteFail.Add(1)
