@@ -79,19 +79,21 @@
   }
 
   function chart() {
-    var W = 600, H = 140, P = 24;
-    var svg = sv("svg", {viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", id: "rate-chart"});
+    var box = document.getElementById("chart");
+    // Drawn at the box's own width, so that the labels are not stretched.
+    var W = Math.max(300, box.clientWidth - 16), H = 140, P = 16;
+    var svg = sv("svg", {viewBox: "0 0 " + W + " " + H, width: W, height: H, id: "rate-chart"});
     var max = 1;
     history.forEach(function (h) { max = Math.max(max, h[0], h[1]); });
     [0, 0.5, 1].forEach(function (f) {
       var y = H - P - f * (H - 2 * P);
-      svg.appendChild(sv("line", {"class": "axis", x1: 40, x2: W, y1: y, y2: y}));
-      svg.appendChild(sv("text", {x: 2, y: y + 4}, fmtRate(max * f) + "/s"));
+      svg.appendChild(sv("line", {"class": "axis", x1: 56, x2: W, y1: y, y2: y}));
+      svg.appendChild(sv("text", {x: 50, y: y + 4, "text-anchor": "end"}, fmtRate(max * f) + "/s"));
     });
     function line(i, cls) {
       if (history.length < 2) return;
       var pts = history.map(function (h, j) {
-        var x = 40 + (W - 40) * (j + HISTORY - history.length) / (HISTORY - 1);
+        var x = 56 + (W - 56) * (j + HISTORY - history.length) / (HISTORY - 1);
         var y = H - P - (h[i] / max) * (H - 2 * P);
         return x.toFixed(1) + "," + y.toFixed(1);
       });
@@ -99,7 +101,6 @@
     }
     line(0, "line-in");
     line(1, "line-out");
-    var box = document.getElementById("chart");
     while (box.firstChild) box.removeChild(box.firstChild);
     box.appendChild(svg);
   }

@@ -10,7 +10,8 @@
   var COLUMNS = ["source", "selector", "channel", "sinkprocessor", "sink"];
   var KIND_LABEL = {source: "source", selector: "selector", channel: "channel", sinkprocessor: "sink processor", sink: "sink"};
   var MAIN = {source: "EventAcceptedCount", channel: "EventPutSuccessCount", sink: "EventDrainSuccessCount"};
-  var BOX_W = 190, BOX_H = 76, COL_W = 250, ROW_H = 96, PAD = 14;
+  var HEADINGS = ["sources", "selectors", "channels", "sink processors", "sinks"];
+  var BOX_W = 190, BOX_H = 76, COL_W = 250, ROW_H = 96, PAD = 14, TOP = 34;
 
   function el(tag, attrs) {
     var e = document.createElement(tag);
@@ -71,10 +72,10 @@
       col.forEach(function (n) {
         var p = pos[n.id];
         p.x = PAD + p.col * COL_W;
-        p.y = PAD + (p.row + off) * ROW_H;
+        p.y = TOP + (p.row + off) * ROW_H;
       });
     });
-    return {pos: pos, width: PAD * 2 + (COLUMNS.length - 1) * COL_W + BOX_W, height: PAD * 2 + rows * ROW_H - (ROW_H - BOX_H)};
+    return {pos: pos, width: PAD * 2 + (COLUMNS.length - 1) * COL_W + BOX_W, height: TOP + PAD + rows * ROW_H - (ROW_H - BOX_H)};
   }
 
   function drawGraph(st) {
@@ -82,8 +83,8 @@
     var svg = sv("svg", {viewBox: "0 0 " + lay.width + " " + lay.height, id: "topology", role: "img", "aria-label": "agent topology"});
     svg.appendChild(sv("defs", null, sv("marker", {id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse"},
       sv("path", {d: "M 0 0 L 10 5 L 0 10 z", fill: "#667085"}))));
-    COLUMNS.forEach(function (k, i) {
-      svg.appendChild(sv("text", {x: PAD + i * COL_W + BOX_W / 2, y: 10, "text-anchor": "middle", "class": "edge-label"}, ""));
+    HEADINGS.forEach(function (h, i) {
+      svg.appendChild(sv("text", {x: PAD + i * COL_W + BOX_W / 2, y: 18, "text-anchor": "middle", "class": "heading"}, h));
     });
     st.edges.forEach(function (e) {
       var a = lay.pos[e.from], b = lay.pos[e.to];
