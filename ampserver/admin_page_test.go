@@ -125,3 +125,18 @@ func TestAcceptsHTML(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAcceptsHTML checks that any Accept header is read without panicking
+// and that the page is served only when text/html is named.
+func FuzzAcceptsHTML(f *testing.F) {
+	for _, s := range []string{"", "text/html", "application/json;q=0.9, TEXT/HTML", ",,;", "text/html;;;q="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, accept string) {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header["Accept"] = []string{accept}
+		if acceptsHTML(r) && !strings.Contains(strings.ToLower(accept), "text/html") {
+			t.Fatalf("%q taken for HTML", accept)
+		}
+	})
+}

@@ -10,6 +10,8 @@ import (
 	"ampsflume/flume/monitor"
 )
 
+var _ monitor.StatusProvider = (*Agent)(nil)
+
 // Status describes the running topology for the monitoring status page:
 // sources → selectors → channels → sink processors → sinks, each node with
 // its counters (the same values Gather reports) and what the component

@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -461,4 +463,27 @@ func TestServerAdminPage(t *testing.T) {
 		t.Errorf("topics table: %s", text)
 	}
 	screenshot(t, ctx, "admin-status")
+}
+
+// TestAgentStatusPagePolling serves the page where event streams are
+// refused (as some proxies do) and checks that it falls back to polling
+// /status.json and still follows the counters.
+func TestAgentStatusPagePolling(t *testing.T) {
+	ctx := newBrowser(t)
+	srv := startServer(t)
+	ag, _, ncPort := startAgent(t, srv)
+	page := monitor.JSONHandler(ag)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/events" {
+			http.Error(w, "streams are not allowed here", http.StatusForbidden)
+			return
+		}
+		page.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+
+	navigate(t, ctx, hs.URL+"/")
+	waitFor(t, ctx, "the polling fallback", `document.getElementById('conn').textContent === 'live (polling)' && !!document.querySelector('#components [data-id="source:lines"]')`, describeAgentPage)
+	sendLines(t, ncPort, 7)
+	waitFor(t, ctx, "counters to move while polling", counterExpr("source:lines", "EventAcceptedCount")+` === 7 && `+counterExpr("channel:backlog", "ChannelSize")+` === 7`, describeAgentPage)
 }
