@@ -2,6 +2,7 @@ package hdfs
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -70,8 +71,10 @@ var Spec = flume.Spec{
 		{Name: "hdfs.rollCount", Type: "int", Default: "10", Doc: "Events after which a file is closed; 0 never rolls by count."},
 		{Name: "hdfs.idleTimeout", Type: "duration(s)", Default: "0", Doc: "Seconds without writes after which a file is closed; 0 disables."},
 		{Name: "hdfs.batchSize", Type: "int", Default: "100", Doc: "Events per transaction; must not exceed the channel's transactionCapacity."},
-		{Name: "hdfs.fileType", Type: "string", Default: "SequenceFile", Doc: "DataStream (serialized events as they are) or CompressedStream (with hdfs.codeC). Hadoop SequenceFiles are not written: choose DataStream."},
-		{Name: "hdfs.codeC", Type: "string", Default: "", Doc: "Codec of a CompressedStream: gzip (.gz), deflate or default (.deflate, zlib), zstd (.zst)."},
+		{Name: "hdfs.fileType", Type: "string", Default: "SequenceFile", Doc: "SequenceFile (Hadoop SequenceFile, version 6: key LongWritable timestamp, value the body as hdfs.writeFormat says; the serializer is not used), DataStream (serialized events as they are) or CompressedStream (serialized events compressed with hdfs.codeC)."},
+		{Name: "hdfs.codeC", Type: "string", Default: "", Doc: "Codec: gzip (.gz), deflate or default (.deflate, zlib), zstd (.zst, CompressedStream only). Required by CompressedStream; optional with SequenceFile (compressed as hdfs.compressionType says, named GzipCodec or DefaultCodec in the file); refused with DataStream."},
+		{Name: "hdfs.writeFormat", Type: "string", Default: "Writable", Doc: "SequenceFile values: Writable (the body as a BytesWritable) or Text (the body as a Hadoop Text, for Hive and hadoop fs -text). Ignored by other file types."},
+		{Name: "hdfs.compressionType", Type: "string", Default: "BLOCK", Doc: "SequenceFile with hdfs.codeC: BLOCK (records compressed together, what Flume writes) or RECORD (each value compressed alone). Not a Flume key; ignored by other file types."},
 		{Name: "hdfs.round", Type: "bool", Default: "false", Doc: "Round the timestamp used by time escapes down."},
 		{Name: "hdfs.roundValue", Type: "int", Default: "1", Doc: "Round down to a multiple of this many units."},
 		{Name: "hdfs.roundUnit", Type: "string", Default: "second", Doc: "second, minute or hour."},
@@ -88,9 +91,8 @@ var Spec = flume.Spec{
 		{Name: "hdfs.s3.pathStyle", Type: "bool", Default: "false", Doc: "Path-style bucket addressing (for S3-compatible stores)."},
 		{Name: "hdfs.s3.spoolDir", Type: "string", Default: "<temp dir>/flume-hdfs-s3/<sink name>", Doc: "Local directory holding files until they are complete and uploaded."},
 		{Name: "hdfs.dedupe.header", Type: "string", Default: "", Doc: "Exactly-once output on the local disk: the header carrying each event's AMPS bookmark (ampsBookmark from an AMPS source with exactlyOnce = true). The highest sequence written per publisher and the length of every in-use file are recorded in " + StateFile + " in the literal base directory of hdfs.path after the batch is fsynced, and events at or below it are skipped (EventDuplicateSkippedCount). At start in-use files are cut back to their recorded length. Needs a local path and an in-use prefix or suffix."},
-		{Name: "serializer", Type: "string", Default: "text", Doc: "Event serializer: text, header_and_text or avro_event."},
+		{Name: "serializer", Type: "string", Default: "text", Doc: "Event serializer of DataStream and CompressedStream files: text, header_and_text or avro_event. SequenceFiles do not use it."},
 		{Name: "serializer.", Type: "string", Doc: "Serializer options."},
-		ignoredKey("hdfs.writeFormat", "Writable", "only SequenceFiles use it."),
 		ignoredKey("hdfs.closeTries", "0", "a failed close leaves the in-use file, renamed at the next start."),
 		ignoredKey("hdfs.retryInterval", "180", "see hdfs.closeTries."),
 		ignoredKey("hdfs.threadsPoolSize", "10", "calls are made from the sink's goroutine."),
@@ -117,7 +119,11 @@ type Config struct {
 	RollCount         int64
 	IdleTimeout       time.Duration
 	BatchSize         int
-	Codec             string // "" for DataStream
+	Codec             string // "" for DataStream, or an uncompressed SequenceFile
+	// Sequence, when set, writes Hadoop SequenceFiles instead of the
+	// serializer's stream; Codec then compresses their values or blocks.
+	// Nil (the zero Config) is DataStream, or CompressedStream with Codec.
+	Sequence          *SequenceConfig
 	Round             Rounding
 	Location          *time.Location
 	UseLocalTimeStamp bool
@@ -277,8 +283,13 @@ func parseFileType(cfg *Config, ctx *flume.Context) error {
 	codec := strings.ToLower(strings.TrimSpace(ctx.String("hdfs.codeC", "")))
 	switch strings.ToLower(ft) {
 	case "sequencefile":
-		return ctx.Errorf("hdfs.fileType", "%s (Flume's default) is not supported: Hadoop SequenceFiles are not written; "+
-			"set hdfs.fileType = DataStream (or CompressedStream with hdfs.codeC = gzip)", ft)
+		if err := parseSequence(cfg, ctx, codec); err != nil {
+			return err
+		}
+		if ctx.Has("serializer") {
+			slog.Warn("serializer is ignored by SequenceFiles, as in Flume: set hdfs.fileType = DataStream to use it",
+				"component", ctx.Component(), "serializer", ctx.String("serializer", ""))
+		}
 	case "datastream":
 		if codec != "" {
 			return ctx.Errorf("hdfs.codeC", "DataStream files are not compressed: set hdfs.fileType = CompressedStream to use %q", codec)
@@ -293,7 +304,7 @@ func parseFileType(cfg *Config, ctx *flume.Context) error {
 		}
 		cfg.Codec = c.name
 	default:
-		return ctx.Errorf("hdfs.fileType", "unknown file type %q: use DataStream or CompressedStream", ft)
+		return ctx.Errorf("hdfs.fileType", "unknown file type %q: use SequenceFile, DataStream or CompressedStream", ft)
 	}
 	return nil
 }

@@ -25,8 +25,9 @@
 // value that would leave the base path, a write, a flush or the commit),
 // every touched file is cut back to its committed length and closed, and
 // the transaction is rolled back: the retried batch is never half-present.
-// Every committed batch ends an Avro block and a compression member, so a
-// file cut back this way, or left by a crash between batches, is valid.
+// Every committed batch ends an Avro block, a compression member, or a
+// SequenceFile sync marker or block, so a file cut back this way, or left
+// by a crash between batches, is valid.
 // A header value can never place a file outside the literal part of
 // hdfs.path: absolute values and ".." elements are refused.
 //
@@ -48,6 +49,13 @@
 // redelivery is skipped. Known limit: a crash inside the hard-link rename
 // of a complete file leaves both names, as without this mode.
 //
-// Unlike Flume, Hadoop SequenceFiles are not written: hdfs.fileType must be
-// DataStream or CompressedStream.
+// hdfs.fileType picks the file format. SequenceFile, Flume's default, writes
+// Hadoop SequenceFiles (package seqfile) as Flume's HDFSSequenceFile does:
+// one record per event, its key a LongWritable of the timestamp header (the
+// sink's clock when there is none), its value the body as a BytesWritable
+// (hdfs.writeFormat = Writable, the default) or a Text (Text); with
+// hdfs.codeC = gzip or deflate, compressed by block (or by record with
+// hdfs.compressionType = RECORD). The serializer is not used. DataStream
+// writes what the serializer makes of each event; CompressedStream
+// compresses that with hdfs.codeC.
 package hdfs

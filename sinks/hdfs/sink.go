@@ -16,6 +16,7 @@ import (
 	"ampsflume/flume"
 	"ampsflume/sinks/dedupe"
 	"ampsflume/sinks/hdfs/fsys"
+	"ampsflume/sinks/hdfs/seqfile"
 )
 
 func init() {
@@ -28,7 +29,12 @@ func init() {
 			return nil, env.Config.Errorf("hdfs.batchSize", "%d exceeds the channel's transactionCapacity %d",
 				cfg.BatchSize, env.Channel.TransactionCapacity())
 		}
-		return New(env.Name, cfg, env.Channel, env.Counter)
+		s, err := New(env.Name, cfg, env.Channel, env.Counter)
+		if err != nil {
+			return nil, err
+		}
+		s.log = env.Log()
+		return s, nil
 	})
 }
 
@@ -94,6 +100,16 @@ func New(name string, cfg Config, ch flume.Channel, counter *flume.SinkCounter) 
 			return nil, fmt.Errorf("hdfs sink %q: key %q: unsupported codec %q", name, "hdfs.codeC", cfg.Codec)
 		}
 		s.codec = &c
+	}
+	if seq := cfg.Sequence; seq != nil {
+		switch {
+		case s.codec == nil && seq.Compression != seqfile.None:
+			return nil, fmt.Errorf("hdfs sink %q: key %q: %v compression needs a codec", name, "hdfs.codeC", seq.Compression)
+		case s.codec != nil && seqCodec(s.codec.name) == nil:
+			return nil, fmt.Errorf("hdfs sink %q: key %q: %s is not supported in SequenceFiles: use gzip or deflate", name, "hdfs.codeC", s.codec.name)
+		case s.codec != nil && seq.Compression == seqfile.None:
+			return nil, fmt.Errorf("hdfs sink %q: key %q: a codec needs BLOCK or RECORD compression", name, "hdfs.compressionType")
+		}
 	}
 	return s, nil
 }

@@ -513,8 +513,13 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{map[string]string{}, `"hdfs.path": is required`},
-		{map[string]string{"hdfs.path": "/x"}, "SequenceFile (Flume's default) is not supported"},
-		{map[string]string{"hdfs.path": "/x", "hdfs.fileType": "SequenceFile"}, "hdfs.fileType = DataStream"},
+		{map[string]string{"hdfs.path": "/x", "hdfs.writeFormat": "Avro"}, `"hdfs.writeFormat": unknown format "Avro"`},
+		{map[string]string{"hdfs.path": "/x", "hdfs.fileType": "SequenceFile", "hdfs.codeC": "zstd"}, `"hdfs.codeC": "zstd" is not supported in SequenceFiles`},
+		{map[string]string{"hdfs.path": "/x", "hdfs.codeC": "snappy"}, `"hdfs.codeC": unsupported codec "snappy"`},
+		{map[string]string{"hdfs.path": "/x", "hdfs.compressionType": "BLOCK"}, `"hdfs.compressionType": BLOCK compression needs hdfs.codeC`},
+		{map[string]string{"hdfs.path": "/x", "hdfs.codeC": "gzip", "hdfs.compressionType": "NONE"}, `"hdfs.compressionType": NONE compresses nothing`},
+		{map[string]string{"hdfs.path": "/x", "hdfs.codeC": "gzip", "hdfs.compressionType": "huge"}, `"hdfs.compressionType": unknown compression type`},
+		{map[string]string{"hdfs.path": "/x", "hdfs.fileType": "Parquet"}, `unknown file type "Parquet"`},
 		{map[string]string{"hdfs.path": "/x", "hdfs.fileType": "CompressedStream"}, `"hdfs.codeC": is required`},
 		{map[string]string{"hdfs.path": "/x", "hdfs.fileType": "CompressedStream", "hdfs.codeC": "lzo"}, "unsupported codec"},
 		{map[string]string{"hdfs.path": "/x", "hdfs.fileType": "DataStream", "hdfs.codeC": "gzip"}, "not compressed"},

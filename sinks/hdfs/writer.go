@@ -128,9 +128,11 @@ func (s *Sink) open(ctx context.Context, b *bucket) error {
 	ext := s.cfg.FileSuffix
 	var comp compressor
 	if s.codec != nil {
-		comp = s.codec.make(io.Discard)
+		if s.cfg.Sequence == nil { // a SequenceFile compresses inside its records
+			comp = s.codec.make(io.Discard)
+		}
 		if ext == "" {
-			ext = s.codec.ext
+			ext = s.codec.ext // as Flume names compressed SequenceFiles too
 		}
 	}
 	for range 100 {
@@ -150,7 +152,12 @@ func (s *Sink) open(ctx context.Context, b *bucket) error {
 			return fmt.Errorf("creating %s: %w", inUse, err)
 		}
 		st := &stream{comp: comp}
-		ser, err := serializer.New(s.cfg.Serializer, s.cfg.SerializerConfig, st)
+		var ser serializer.Serializer
+		if s.cfg.Sequence != nil {
+			ser = s.newSeqSerializer(st)
+		} else {
+			ser, err = serializer.New(s.cfg.Serializer, s.cfg.SerializerConfig, st)
+		}
 		if err == nil {
 			err = ser.AfterCreate()
 		}
