@@ -29,12 +29,7 @@ func init() {
 			return nil, env.Config.Errorf("hdfs.batchSize", "%d exceeds the channel's transactionCapacity %d",
 				cfg.BatchSize, env.Channel.TransactionCapacity())
 		}
-		s, err := New(env.Name, cfg, env.Channel, env.Counter)
-		if err != nil {
-			return nil, err
-		}
-		s.log = env.Log()
-		return s, nil
+		return New(env.Name, cfg, env.Channel, env.Counter)
 	})
 }
 
