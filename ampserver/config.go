@@ -20,6 +20,7 @@ type Config struct {
 	Admin          AdminConfig
 	Transports     []TransportConfig
 	SOW            []SOWTopicConfig
+	Views          []ViewConfig          // <View> / <ViewDefinition> in <SOW> (view_config.go)
 	TransactionLog *TransactionLogConfig // nil when not configured
 	Authentication *AuthConfig           // nil: every logon is accepted
 	Replication    *ReplicationConfig    // nil when not configured (replication_config.go)
@@ -60,6 +61,10 @@ type SOWTopicConfig struct {
 	Keys        []string // JSON paths such as /order_key
 	FileName    string   // persistent store, %n = topic name; empty = transient
 	Durability  string   // persistent or transient
+	// Preprocessing and Enrichment are field constructors such as
+	// "/qty * /price AS /total" (enrich.go).
+	Preprocessing []string
+	Enrichment    []string
 }
 
 // TransactionLogConfig is kept for the journal; the core server does not use it.
@@ -234,6 +239,14 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 			}
 		case "SOW":
 			for _, c := range n.children {
+				if c.name == "View" || c.name == "ViewDefinition" {
+					vc, err := p.view(c)
+					if err != nil {
+						return nil, err
+					}
+					cfg.Views = append(cfg.Views, vc)
+					continue
+				}
 				if c.name != "Topic" {
 					p.unknown(c)
 					continue
@@ -289,6 +302,9 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	if cfg.Name == "" {
 		return nil, p.errf(root, "Name is required")
+	}
+	if err := p.checkViews(cfg); err != nil {
+		return nil, err
 	}
 	cfg.Warnings = p.warnings
 	return cfg, nil
@@ -401,6 +417,16 @@ func (p *configParser) sowTopic(n *node) (SOWTopicConfig, error) {
 			sc.FileName = v
 		case "Durability":
 			sc.Durability = strings.ToLower(v)
+		case "Preprocessing", "Enrichment":
+			fs, err := p.fieldList(c)
+			if err != nil {
+				return sc, err
+			}
+			if c.name == "Preprocessing" {
+				sc.Preprocessing = fs
+			} else {
+				sc.Enrichment = fs
+			}
 		default:
 			p.unknown(c)
 		}

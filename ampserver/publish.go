@@ -20,6 +20,15 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 	}
 	data := append([]byte(nil), payload...) // the read buffer is reused
 	t := s.topic(h.Topic)
+	if t.isView() {
+		c.fail(h, acks, "invalid topic") // views are fed by their underlying topic only
+		return
+	}
+	data, reason := t.preprocess(data)
+	if reason != "" {
+		c.fail(h, acks, reason)
+		return
+	}
 	t.mu.Lock()
 	d := Delivery{Topic: t.name, Timestamp: timestamp(s.clock.Now()), CorrelationID: h.CorrelationID, Data: data}
 	if t.sow != nil {
@@ -28,6 +37,12 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 			key = t.sowKey(data)
 		}
 		d.SowKey = key
+		if data, reason = t.enrich(key, data); reason != "" {
+			t.mu.Unlock()
+			c.fail(h, acks, reason)
+			return
+		}
+		d.Data = data
 		if h.Command == "delta_publish" {
 			merged, reason := t.mergeDelta(key, data)
 			if reason != "" {

@@ -38,6 +38,8 @@ type Server struct {
 	jr   *journal    // transaction log (txlog.go); nil when not configured
 	repl *replicator // replication (replication.go); nil when not configured
 
+	viewsOf map[string][]*view // underlying topic -> views over it (view.go); fixed in New
+
 	wg        sync.WaitGroup
 	flushStop chan struct{}
 }
@@ -102,6 +104,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 			}
 			t.keys = append(t.keys, e)
 		}
+		if err := t.initProcessing(sc); err != nil {
+			s.closeStores()
+			return nil, err
+		}
 		if sc.FileName != "" {
 			st, err := openFileStore(sowFileName(sc.FileName, sc.Name))
 			if err != nil {
@@ -115,6 +121,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		s.topics[sc.Name] = t
 	}
 	if err := s.startJournal(); err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	if err := s.initViews(); err != nil {
 		s.closeStores()
 		return nil, err
 	}
@@ -345,7 +355,7 @@ func (s *Server) topic(name string) *topic {
 	return t
 }
 
-// sowTopics returns the SOW topics sorted by name (the lock order).
+// sowTopics returns the SOW topics in lock order (view.go: topicBefore).
 func (s *Server) sowTopics() []*topic {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -355,7 +365,7 @@ func (s *Server) sowTopics() []*topic {
 			ts = append(ts, t)
 		}
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].name < ts[j].name })
+	sort.Slice(ts, func(i, j int) bool { return topicBefore(ts[i], ts[j]) }) // views after their underlying topics
 	return ts
 }
 
@@ -407,4 +417,5 @@ func (s *Server) notify(rc RecordChange) {
 	for _, fn := range s.observers {
 		fn(rc)
 	}
+	s.updateViews(rc)
 }

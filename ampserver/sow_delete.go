@@ -59,6 +59,10 @@ func (c *client) sowDelete(h *wire.Header, payload []byte) {
 		c.fail(&req, acks, "invalid topic")
 		return
 	}
+	if topics = withoutViews(topics); len(topics) == 0 && !isRegexTopic(req.Topic) {
+		c.fail(&req, acks, "invalid topic") // a view changes only with its underlying topic
+		return
+	}
 	deleted, matches := 0, 0
 	var storeErr error
 	for _, t := range topics {

@@ -47,6 +47,7 @@ type topic struct {
 	sow  *sowStore   // nil for a topic without a SOW
 	keys []evaluator // SOW key paths; empty: publishers supply k
 	cfg  *SOWTopicConfig
+	ext  topicExt // view, preprocessing, enrichment (view.go, enrich.go)
 
 	msgsIn  atomic.Uint64
 	msgsOut atomic.Uint64
