@@ -128,11 +128,7 @@ func (s *Source) Process(context.Context) (flume.Status, error) {
 		s.counter.AppendReceived.Add(1)
 		err = s.processor.ProcessEvent(s.event(s.next))
 	} else {
-		batch := make([]*flume.Event, n)
-		for i := range batch {
-			batch[i] = s.event(s.next + int64(i))
-		}
-		err = s.processor.ProcessEventBatch(batch)
+		err = s.processor.ProcessEventBatch(s.batch(s.next, n))
 	}
 	if err != nil {
 		s.retrying = true
@@ -160,4 +156,24 @@ func (s *Source) Process(context.Context) (flume.Status, error) {
 
 func (s *Source) event(n int64) *flume.Event {
 	return flume.NewEvent(strconv.AppendInt(nil, n, 10), nil)
+}
+
+// batch returns n fresh events numbered from first. The events and their
+// bodies are carved out of one allocation each instead of two per event:
+// every event still has its own header map and a body whose capacity ends
+// where it does, so no event can reach into another's. The slabs live as
+// long as any of their events.
+func (s *Source) batch(first int64, n int) []*flume.Event {
+	events := make([]flume.Event, n)
+	batch := make([]*flume.Event, n)
+	// Every number of the batch has at most as many digits as the last.
+	width := len(strconv.AppendInt(make([]byte, 0, 20), first+int64(n)-1, 10))
+	bodies := make([]byte, 0, n*width)
+	for i := range events {
+		start := len(bodies)
+		bodies = strconv.AppendInt(bodies, first+int64(i), 10)
+		events[i] = flume.Event{Headers: make(map[string]string), Body: bodies[start:len(bodies):len(bodies)]}
+		batch[i] = &events[i]
+	}
+	return batch
 }

@@ -160,3 +160,81 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("batchSize above a channel's transactionCapacity: %v", err)
 	}
 }
+
+// keeper is a ChannelProcessor that keeps the events it is handed.
+type keeper struct{ events []*flume.Event }
+
+func (k *keeper) ProcessEvent(e *flume.Event) error { return k.ProcessEventBatch([]*flume.Event{e}) }
+
+func (k *keeper) ProcessEventBatch(events []*flume.Event) error {
+	k.events = append(k.events, events...)
+	return nil
+}
+
+// Events of one batch share their allocations, but none can reach another:
+// each has its own header map, and growing a body never writes into the
+// next one.
+func TestBatchEventsIndependent(t *testing.T) {
+	tests := []struct {
+		name  string
+		total int64
+		batch int
+	}{
+		{"digits grow within a batch", 12, 12},
+		{"one digit", 5, 5},
+		{"several batches", 1005, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := &keeper{}
+			s, err := New("r1", Config{BatchSize: tt.batch, TotalEvents: tt.total}, k, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s.Delivered() < tt.total {
+				if _, err := s.Process(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, e := range k.events {
+				if e.Headers == nil {
+					t.Fatalf("event %d has nil headers", i)
+				}
+				e.Headers["n"] = strconv.Itoa(i)
+				e.Body = append(e.Body, 'x')
+			}
+			for i, e := range k.events {
+				if got, want := string(e.Body), strconv.Itoa(i)+"x"; got != want {
+					t.Fatalf("event %d body %q, want %q", i, got, want)
+				}
+				if len(e.Headers) != 1 || e.Headers["n"] != strconv.Itoa(i) {
+					t.Fatalf("event %d headers %v", i, e.Headers)
+				}
+			}
+		})
+	}
+}
+
+// discard is a ChannelProcessor that accepts and forgets.
+type discard struct{}
+
+func (discard) ProcessEvent(*flume.Event) error        { return nil }
+func (discard) ProcessEventBatch([]*flume.Event) error { return nil }
+
+// A batch costs one allocation per event (its header map, which the API
+// promises) plus a few for the whole batch, not three per event.
+func TestBatchAllocations(t *testing.T) {
+	const batch = 100
+	s, err := New("r1", Config{BatchSize: batch, TotalEvents: 1 << 40}, discard{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := s.Process(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > batch+4 {
+		t.Fatalf("%v allocations per batch of %d, want at most %d", allocs, batch, batch+4)
+	}
+}
