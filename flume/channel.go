@@ -81,3 +81,18 @@ type Transaction interface {
 type Reconfigurable interface {
 	Reconfigure(cfg *Context) error
 }
+
+// TakeInterrupter is implemented by channels whose Take waits for events to
+// arrive. The engine calls InterruptTakes on the channel of every sink it
+// stops, so that stopping does not wait out the keep-alive of a take already
+// in progress (Flume interrupts the sink runner's thread for the same
+// reason). Normal operation is unchanged: only transactions begun before the
+// call are affected.
+type TakeInterrupter interface {
+	// InterruptTakes makes every Take of a transaction begun before the
+	// call return (nil, nil) at once instead of waiting for an event: the
+	// takes waiting now end, and later first takes of those transactions do
+	// not wait. Events already queued are still handed out. Safe from any
+	// goroutine.
+	InterruptTakes()
+}

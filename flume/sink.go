@@ -1,6 +1,9 @@
 package flume
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 // Sink drains one channel. The engine calls Process in a loop from a
 // dedicated goroutine (or through a sink processor for sink groups). A typical
@@ -18,6 +21,9 @@ type SinkEnv struct {
 	Config  *Context
 	Channel Channel
 	Counter *SinkCounter
+	// Logger is the logger for the sink's messages, tagged sink=<name> by
+	// the engine; nil outside the engine (use Log, which falls back).
+	Logger *slog.Logger
 }
 
 // ChannelEnv is everything a channel factory receives.
@@ -25,6 +31,8 @@ type ChannelEnv struct {
 	Name    string
 	Config  *Context
 	Counter *ChannelCounter
+	// Logger is tagged channel=<name> by the engine; see SinkEnv.Logger.
+	Logger *slog.Logger
 }
 
 // Interceptor inspects or rewrites events before they reach the channel
@@ -38,4 +46,6 @@ type Interceptor interface {
 type InterceptorEnv struct {
 	Name   string
 	Config *Context
+	// Logger is tagged interceptor=<name> by the engine; see SinkEnv.Logger.
+	Logger *slog.Logger
 }

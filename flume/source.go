@@ -1,6 +1,9 @@
 package flume
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 // Source produces events and hands them to its ChannelProcessor.
 //
@@ -51,4 +54,7 @@ type SourceEnv struct {
 	// that a pollable source with pending data is polled without delay.
 	// It is never nil and is safe to call from any goroutine.
 	Wake func()
+	// Logger is the logger for the source's messages, tagged source=<name>
+	// by the engine; nil outside the engine (use Log, which falls back).
+	Logger *slog.Logger
 }

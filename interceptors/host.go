@@ -32,7 +32,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return NewHost(cfg.String("hostHeader", "host"), localHost(useIP), preserve), nil
+		return NewHost(cfg.String("hostHeader", "host"), localHost(useIP, env.Log()), preserve), nil
 	})
 }
 
@@ -49,10 +49,10 @@ func NewHost(header, value string, preserve bool) flume.Interceptor {
 
 // localHost returns the host name, or the address it resolves to (IPv4
 // preferred), like Java's InetAddress.getLocalHost.
-func localHost(useIP bool) string {
+func localHost(useIP bool, log *slog.Logger) string {
 	name, err := os.Hostname()
 	if err != nil {
-		slog.Warn("host interceptor: cannot find the host name", "err", err)
+		log.Warn("host interceptor: cannot find the host name", "err", err)
 		return ""
 	}
 	if !useIP {
@@ -60,7 +60,7 @@ func localHost(useIP bool) string {
 	}
 	ips, err := net.LookupIP(name)
 	if err != nil || len(ips) == 0 {
-		slog.Warn("host interceptor: cannot resolve the host name", "host", name, "err", err)
+		log.Warn("host interceptor: cannot resolve the host name", "host", name, "err", err)
 		return ""
 	}
 	for _, ip := range ips {

@@ -2,6 +2,7 @@ package interceptors
 
 import (
 	"errors"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -163,7 +164,7 @@ func TestTimestamp(t *testing.T) {
 
 func TestHost(t *testing.T) {
 	runCases(t, []interceptCase{
-		{"host name", "host", map[string]string{"useIP": "false", "hostHeader": "h"}, "", nil, "h=" + localHost(false)},
+		{"host name", "host", map[string]string{"useIP": "false", "hostHeader": "h"}, "", nil, "h=" + localHost(false, slog.Default())},
 	})
 	ic := NewHost("host", "10.0.0.1", false)
 	if e := ic.Intercept(flume.NewEvent(nil, map[string]string{"host": "x"})); e.Headers["host"] != "10.0.0.1" {

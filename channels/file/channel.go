@@ -20,7 +20,12 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return New(env.Name, cfg, env.Counter)
+		c, err := New(env.Name, cfg, env.Counter)
+		if err != nil {
+			return nil, err
+		}
+		c.log = env.Log().With("type", "file")
+		return c, nil
 	})
 }
 
@@ -40,6 +45,9 @@ type Channel struct {
 	nextTxid uint64
 	running  bool
 	failed   error
+	// interrupts counts InterruptTakes calls; a transaction begun under an
+	// older count does not wait for events.
+	interrupts uint64
 	// notEmpty and roomFreed are closed (and replaced) to wake waiters.
 	notEmpty  chan struct{}
 	roomFreed chan struct{}
@@ -82,6 +90,19 @@ func New(name string, cfg Config, counter *flume.ChannelCounter) (*Channel, erro
 		name: name, cfg: cfg, fs: fsys, counter: counter,
 		log: slog.Default().With("channel", name, "type", "file"),
 	}, nil
+}
+
+var _ flume.TakeInterrupter = (*Channel)(nil)
+
+// InterruptTakes implements flume.TakeInterrupter: the takes of every
+// transaction begun so far stop waiting for events.
+func (c *Channel) InterruptTakes() {
+	c.mu.Lock()
+	c.interrupts++
+	if c.notEmpty != nil {
+		broadcast(&c.notEmpty)
+	}
+	c.mu.Unlock()
 }
 
 // Capacity implements flume.Channel.

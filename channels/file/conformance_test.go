@@ -2,6 +2,7 @@ package file
 
 import (
 	"testing"
+	"time"
 
 	"ampsflume/flume"
 	"ampsflume/flume/channeltest"
@@ -34,4 +35,14 @@ func TestConformanceSmallSegments(t *testing.T) {
 		}
 		return c
 	})
+}
+
+// TestInterruptTakes: a sink being stopped does not wait out the keep-alive
+// of its take.
+func TestInterruptTakes(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.KeepAlive = time.Hour
+	c := mustStart(t, cfg)
+	t.Cleanup(func() { mustStop(t, c) })
+	channeltest.Interrupt(t, c)
 }

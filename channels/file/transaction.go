@@ -30,6 +30,8 @@ type txn struct {
 	c     *Channel
 	state txState
 	id    uint64
+	// interrupts is the channel's interrupt count at Begin.
+	interrupts uint64
 
 	buf     []byte // records not yet in the log
 	bufPuts []int  // offsets in buf of its PUT records
@@ -56,6 +58,7 @@ func (t *txn) Begin() error {
 	if err == nil {
 		t.id = c.nextTxid
 		c.nextTxid++
+		t.interrupts = c.interrupts
 	}
 	c.mu.Unlock()
 	if err != nil {
@@ -222,8 +225,9 @@ func (t *txn) take() (*flume.Event, error) {
 			break
 		}
 		// Only the first take of a transaction waits for events to arrive:
-		// a partial batch is written at once rather than held back.
-		if len(t.takes) > 0 || !time.Now().Before(deadline) {
+		// a partial batch is written at once rather than held back. Nor
+		// does it wait once its sink is being stopped.
+		if len(t.takes) > 0 || t.interrupts != c.interrupts || !time.Now().Before(deadline) {
 			c.mu.Unlock()
 			return nil, nil
 		}

@@ -22,7 +22,9 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return New(env.Name, cfg, env.Counter), nil
+		c := New(env.Name, cfg, env.Counter)
+		c.log = env.Log()
+		return c, nil
 	})
 }
 
@@ -51,6 +53,9 @@ type Channel struct {
 
 	mu      sync.Mutex
 	stopped bool
+	// interrupts counts InterruptTakes calls; a transaction begun under an
+	// older count does not wait for records.
+	interrupts uint64
 	// buf holds fetched records not taken by any transaction, in order.
 	buf []*kgo.Record
 	// held holds, per partition, the offsets of records in buf or taken by
@@ -65,7 +70,24 @@ type Channel struct {
 	assigned      chan struct{}
 }
 
-var _ flume.Channel = (*Channel)(nil)
+var (
+	_ flume.Channel         = (*Channel)(nil)
+	_ flume.TakeInterrupter = (*Channel)(nil)
+)
+
+// InterruptTakes implements flume.TakeInterrupter: the takes of every
+// transaction begun so far stop waiting for records.
+func (c *Channel) InterruptTakes() {
+	c.mu.Lock()
+	c.interrupts++
+	// Stop closes arrived for good (waking every waiter); before Start
+	// there is none.
+	if c.arrived != nil && !c.stopped {
+		close(c.arrived)
+		c.arrived = make(chan struct{})
+	}
+	c.mu.Unlock()
+}
 
 // New returns a Kafka channel. A nil counter is replaced by a fresh one.
 func New(name string, cfg Config, counter *flume.ChannelCounter) *Channel {

@@ -219,3 +219,11 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptTakes: a sink being stopped does not wait out the poll
+// timeout of its take.
+func TestInterruptTakes(t *testing.T) {
+	ch := newChannel(t, cluster(t, 1, DefaultTopic), map[string]string{"pollTimeout": "3600000"})
+	start(t, ch)
+	channeltest.Interrupt(t, ch)
+}

@@ -33,6 +33,8 @@ type transaction struct {
 	// taken counts the records handed out as events (takes also holds
 	// undecodable records, skipped but committed past).
 	taken int
+	// interrupts is the channel's interrupt count at Begin.
+	interrupts uint64
 }
 
 func (t *transaction) check(op string) error {
@@ -54,6 +56,7 @@ func (t *transaction) Begin() error {
 	}
 	t.ch.mu.Lock()
 	stopped := t.ch.stopped
+	t.interrupts = t.ch.interrupts
 	t.ch.mu.Unlock()
 	if stopped {
 		return t.ch.errorf("begin", flume.ErrChannelClosed)
@@ -91,6 +94,11 @@ func (t *transaction) Take() (*flume.Event, error) {
 			if c.stopped {
 				c.mu.Unlock()
 				return nil, c.errorf("take", flume.ErrChannelClosed)
+			}
+			if t.interrupts != c.interrupts {
+				// Its sink is being stopped: do not wait for records.
+				c.mu.Unlock()
+				return nil, nil
 			}
 			arrived := c.arrived
 			c.mu.Unlock()

@@ -66,14 +66,18 @@ type Channel struct {
 	// usedSlots is the byte-slot equivalent of used.
 	usedSlots int64
 	stopped   bool
+	// interrupts counts InterruptTakes calls; a transaction begun under an
+	// older count does not wait for events.
+	interrupts uint64
 	// notEmpty fires when events enter the queue, hasRoom when places are
 	// freed, and both on Stop.
 	notEmpty, hasRoom signal
 }
 
 var (
-	_ flume.Channel        = (*Channel)(nil)
-	_ flume.Reconfigurable = (*Channel)(nil)
+	_ flume.Channel         = (*Channel)(nil)
+	_ flume.Reconfigurable  = (*Channel)(nil)
+	_ flume.TakeInterrupter = (*Channel)(nil)
 )
 
 // New returns a memory channel. A nil counter is replaced by a fresh one.
@@ -109,6 +113,16 @@ func (c *Channel) Stop() error {
 	c.mu.Unlock()
 	c.counter.MarkStopped()
 	return nil
+}
+
+// InterruptTakes ends the waits of the takes of every transaction begun so
+// far: they return (nil, nil) without waiting for the keep-alive. The engine
+// calls it when it stops the channel's sinks.
+func (c *Channel) InterruptTakes() {
+	c.mu.Lock()
+	c.interrupts++
+	c.notEmpty.notify()
+	c.mu.Unlock()
 }
 
 // Capacity is the configured capacity.

@@ -552,3 +552,12 @@ func TestPartialBatchDoesNotWait(t *testing.T) {
 	}
 	_ = tx.Close()
 }
+
+// Stopping a sink must not wait out the keep-alive of its take: an
+// interrupted take returns at once, and only transactions begun before the
+// interrupt are affected.
+func TestInterruptTakes(t *testing.T) {
+	cfg := testConfig(10, 10)
+	cfg.KeepAlive = time.Hour
+	channeltest.Interrupt(t, newTest(t, cfg))
+}

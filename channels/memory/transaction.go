@@ -31,10 +31,12 @@ type transaction struct {
 	// began: a reconfiguration does not change open transactions.
 	txCap     int
 	keepAlive time.Duration
-	puts      []*flume.Event
-	putSlots  int64
-	takes     []*flume.Event
-	takeSlots int64
+	// interrupts is the channel's interrupt count at Begin.
+	interrupts uint64
+	puts       []*flume.Event
+	putSlots   int64
+	takes      []*flume.Event
+	takeSlots  int64
 }
 
 func (t *transaction) stateError(op string) error {
@@ -49,6 +51,7 @@ func (t *transaction) Begin() error {
 	c.mu.Lock()
 	stopped := c.stopped
 	t.txCap, t.keepAlive = c.cfg.TransactionCapacity, c.cfg.KeepAlive
+	t.interrupts = c.interrupts
 	c.mu.Unlock()
 	if stopped {
 		return c.errorf("begin", flume.ErrChannelClosed)
@@ -91,9 +94,10 @@ func (t *transaction) Take() (*flume.Event, error) {
 			c.mu.Unlock()
 			return nil, c.errorf("take", flume.ErrChannelClosed)
 		}
-		if len(t.takes) > 0 {
+		if len(t.takes) > 0 || t.interrupts != c.interrupts {
 			// A partial batch is worth more now than a full one later: only
-			// the first take of a transaction waits for events to arrive.
+			// the first take of a transaction waits for events to arrive,
+			// and not even that one once its sink is being stopped.
 			c.mu.Unlock()
 			return nil, nil
 		}

@@ -87,12 +87,35 @@ type Channel struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	stopped bool
+	// interrupts counts InterruptTakes calls; a transaction begun under an
+	// older count does not wait for events.
+	interrupts uint64
 	// notEmpty fires after a commit with puts, hasRoom after a commit with
 	// takes or a rollback; both on Stop.
 	notEmpty, hasRoom signal
 }
 
-var _ flume.Channel = (*Channel)(nil)
+var (
+	_ flume.Channel         = (*Channel)(nil)
+	_ flume.TakeInterrupter = (*Channel)(nil)
+)
+
+// InterruptTakes implements flume.TakeInterrupter: the takes of every
+// transaction begun so far stop waiting for events.
+func (c *Channel) InterruptTakes() {
+	c.mu.Lock()
+	c.interrupts++
+	c.notEmpty.notify()
+	c.mu.Unlock()
+}
+
+// interruptedSince reports whether InterruptTakes was called since the
+// count n was read.
+func (c *Channel) interruptedSince(n uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.interrupts != n
+}
 
 // New returns a JDBC channel. The database is opened by Start. A nil counter
 // is replaced by a fresh one.
@@ -177,9 +200,16 @@ func (c *Channel) Metrics() []flume.Metric {
 
 // context returns the running channel's context, or false once stopped.
 func (c *Channel) context() (context.Context, bool) {
+	ctx, _, ok := c.begin()
+	return ctx, ok
+}
+
+// begin returns the running channel's context and interrupt count, or false
+// once stopped.
+func (c *Channel) begin() (context.Context, uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ctx, !c.stopped
+	return c.ctx, c.interrupts, !c.stopped
 }
 
 // arm returns the wake-up channel of s, taken before looking at the store so

@@ -100,3 +100,68 @@ func TestConformancePostgres(t *testing.T) {
 		return c
 	})
 }
+
+// startSQLite starts a SQLite channel with the given keep-alive, stopped when
+// the test ends.
+func startSQLite(t *testing.T, keepAlive time.Duration) *Channel {
+	t.Helper()
+	cfg := sqliteConfig(t)
+	cfg.KeepAlive = keepAlive
+	c, err := New("c1", cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	return c
+}
+
+// TestInterruptTakes: a sink being stopped does not wait out the keep-alive
+// of its take.
+func TestInterruptTakes(t *testing.T) {
+	channeltest.Interrupt(t, startSQLite(t, time.Hour))
+}
+
+// A sink taking a batch must not be held up waiting for it to fill: once a
+// transaction holds an event, Take on an empty channel returns at once even
+// with a keep-alive far longer than the test's own deadline.
+func TestPartialBatchDoesNotWait(t *testing.T) {
+	c := startSQLite(t, time.Hour)
+	put := c.NewTransaction()
+	if err := put.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if err := put.Put(flume.NewEvent([]byte("only"), nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := put.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	_ = put.Close()
+
+	tx := c.NewTransaction()
+	if err := tx.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Close() })
+	if e, err := tx.Take(); err != nil || e == nil {
+		t.Fatalf("first Take = (%v, %v), want the event", e, err)
+	}
+	done := make(chan struct{})
+	var e *flume.Event
+	var err error
+	go func() { defer close(done); e, err = tx.Take() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("second Take waited for the keep-alive instead of returning the partial batch")
+	}
+	if e != nil || err != nil {
+		t.Fatalf("second Take = (%v, %v), want (nil, nil)", e, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -39,6 +39,8 @@ type transaction struct {
 	// ctx is the channel's context when the transaction began: once it is
 	// cancelled, the store this transaction worked with is gone.
 	ctx context.Context
+	// interrupts is the channel's interrupt count at Begin.
+	interrupts uint64
 }
 
 func (t *transaction) stateError(op string) error {
@@ -49,11 +51,11 @@ func (t *transaction) Begin() error {
 	if t.state != txNew {
 		return t.stateError("begin")
 	}
-	ctx, ok := t.ch.context()
+	ctx, interrupts, ok := t.ch.begin()
 	if !ok {
 		return t.ch.errorf("begin", flume.ErrChannelClosed)
 	}
-	t.ctx = ctx
+	t.ctx, t.interrupts = ctx, interrupts
 	t.state = txOpen
 	return nil
 }
@@ -105,6 +107,12 @@ func (t *transaction) Take() (*flume.Event, error) {
 		}
 		if e != nil {
 			return e, nil
+		}
+		// Only the first take of a transaction waits for events to arrive
+		// (a partial batch is written at once rather than held back), and
+		// not even that one once its sink is being stopped.
+		if len(t.claims) > 0 || c.interruptedSince(t.interrupts) {
+			return nil, nil
 		}
 		if deadline.IsZero() {
 			deadline = time.Now().Add(c.cfg.KeepAlive)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -289,5 +290,90 @@ func TestReloadOnChange(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("no stop")
+	}
+}
+
+// TestLogFormat: every line the agent writes to stderr, the engine's and the
+// components' alike (netcat's "listening" line, the logger sink's events),
+// is in the one format -Dflume.root.logger configures, and stopping does not
+// wait out the memory channel's keep-alive.
+func TestLogFormat(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "netcat.properties")
+	text := `a.sources = nc
+a.channels = c
+a.sinks = log
+a.sources.nc.type = netcat
+a.sources.nc.bind = 127.0.0.1
+a.sources.nc.port = 0
+a.sources.nc.channels = c
+a.channels.c.type = memory
+a.channels.c.keep-alive = 30
+a.sinks.log.type = logger
+a.sinks.log.channel = c
+`
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "agent", "-n", "a", "-f", file, "--no-reload-conf", "-Dflume.root.logger=DEBUG,console")
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	listening := regexp.MustCompile(`"netcat source listening" .*addr=(\S+)`)
+	var addr string
+	checkFor(t, 20*time.Second, func() error {
+		m := listening.FindStringSubmatch(stderr.String())
+		if m == nil {
+			return fmt.Errorf("no listening line in:\n%s", stderr.String())
+		}
+		addr = m[1]
+		return nil
+	})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "hello\n")
+	ack, err := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	if err != nil || ack != "OK\n" {
+		t.Fatalf("netcat answered %q, %v", ack, err)
+	}
+	checkFor(t, 20*time.Second, func() error {
+		if !strings.Contains(stderr.String(), `msg="Event: { headers:{} body: 68 65 6C 6C 6F`) {
+			return fmt.Errorf("no logged event in:\n%s", stderr.String())
+		}
+		return nil
+	})
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("agent did not stop on SIGTERM within 20 s (the channel's keep-alive is 30 s):\n%s", stderr.String())
+	}
+	line := regexp.MustCompile(`^time=\S+ level=(DEBUG|INFO|WARN|ERROR) msg=`)
+	for _, l := range strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n") {
+		if !line.MatchString(l) {
+			t.Errorf("line not in the agent's log format: %q", l)
+		}
+	}
+	for _, want := range []string{"source=nc", "sink=log", "agent stopped"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("no %q in:\n%s", want, stderr.String())
+		}
 	}
 }

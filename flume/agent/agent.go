@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"ampsflume/flume"
 	"ampsflume/flume/config"
@@ -253,7 +254,7 @@ func (a *Agent) stopTopology(t *topology, keep map[string]*channelNode) {
 	}
 	if r := t.run; r != nil {
 		r.cancelSinks()
-		r.sinksDone.Wait()
+		waitInterrupting(&r.sinksDone, t.sinks)
 	}
 	for _, s := range t.sinks {
 		if s.started.Swap(false) {
@@ -270,6 +271,46 @@ func (a *Agent) stopTopology(t *topology, keep map[string]*channelNode) {
 		stopChannel(n, a.log)
 	}
 	a.log.Info("components stopped")
+}
+
+// interruptRepeat is how often stopping sinks interrupts their channels'
+// takes again: a sink that was about to begin a transaction when the first
+// interrupt came would otherwise wait out a whole keep-alive.
+const interruptRepeat = 50 * time.Millisecond
+
+// waitInterrupting waits for the sink runners to return, interrupting the
+// takes waiting on the sinks' channels so that no runner sits out a
+// keep-alive first.
+func waitInterrupting(done *sync.WaitGroup, sinks []*sinkNode) {
+	finished := make(chan struct{})
+	go func() {
+		done.Wait()
+		close(finished)
+	}()
+	var chans []flume.TakeInterrupter
+	seen := map[*channelNode]bool{}
+	for _, s := range sinks {
+		if ti, ok := s.channel.ch.(flume.TakeInterrupter); ok && !seen[s.channel] {
+			seen[s.channel] = true
+			chans = append(chans, ti)
+		}
+	}
+	if len(chans) == 0 {
+		<-finished
+		return
+	}
+	tick := time.NewTicker(interruptRepeat)
+	defer tick.Stop()
+	for {
+		for _, ti := range chans {
+			ti.InterruptTakes()
+		}
+		select {
+		case <-finished:
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func stopChannel(n *channelNode, log *slog.Logger) {

@@ -612,3 +612,84 @@ func TestWatcher(t *testing.T) {
 		t.Fatal("reappearance not seen by Run")
 	}
 }
+
+// TestStopInterruptsWaitingTake: stopping does not wait out the keep-alive of
+// the take a sink is blocked in (Flume interrupts the sink's thread).
+func TestStopInterruptsWaitingTake(t *testing.T) {
+	text := `a.sources = r1
+a.channels = c1
+a.sinks = kstop
+a.sources.r1.type = push
+a.sources.r1.channels = c1
+a.channels.c1.type = memory
+a.channels.c1.keep-alive = 30
+a.sinks.kstop.type = collect
+a.sinks.kstop.channel = c1
+`
+	ag := New(Options{Logger: quiet})
+	if err := ag.Start(context.Background(), mustConfig(t, text)); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		if s := sinkNamed("kstop"); s == nil || s.calls.Load() == 0 {
+			return errors.New("the sink has not polled its channel yet")
+		}
+		return nil
+	})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ag.Stop()
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop waited for the channel's 30 s keep-alive")
+		<-stopped
+	}
+}
+
+// TestComponentLoggers: components get the engine's logger tagged with
+// their kind and name.
+func TestComponentLoggers(t *testing.T) {
+	var buf syncBuffer
+	ag := New(Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	if err := ag.Start(context.Background(), mustConfig(t, `a.sources = rlog
+a.channels = c1
+a.sinks = k1
+a.sources.rlog.type = push
+a.sources.rlog.channels = c1
+a.channels.c1.type = testchan
+a.sinks.k1.type = collect
+a.sinks.k1.channel = c1
+`)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ag.Stop)
+	v, _ := pushSources.Load("rlog")
+	v.(*pushSource).env.Log().Info("hello from the source")
+	if out := buf.String(); !strings.Contains(out, `msg="hello from the source" source=rlog`) {
+		t.Fatalf("log output %q lacks the source's line tagged source=rlog", out)
+	}
+	if l := (flume.SinkEnv{Name: "k9"}).Log(); l == nil {
+		t.Fatal("SinkEnv.Log without a Logger returned nil")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the agent's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

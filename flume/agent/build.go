@@ -79,7 +79,7 @@ func build(cfg *config.Agent, opts Options, reuse map[string]*channelNode) (*top
 			continue
 		}
 		counter := &flume.ChannelCounter{}
-		ch, err := c.Reg.Channel(flume.ChannelEnv{Name: c.Name, Config: c.Context(), Counter: counter})
+		ch, err := c.Reg.Channel(flume.ChannelEnv{Name: c.Name, Config: c.Context(), Counter: counter, Logger: log.With("channel", c.Name)})
 		if err == nil && ch == nil {
 			err = fmt.Errorf("factory of type %q returned no channel", c.Type)
 		}
@@ -99,7 +99,7 @@ func build(cfg *config.Agent, opts Options, reuse map[string]*channelNode) (*top
 			continue
 		}
 		counter := &flume.SinkCounter{}
-		s, err := c.Reg.Sink(flume.SinkEnv{Name: c.Name, Config: c.Context(), Channel: chn.ch, Counter: counter})
+		s, err := c.Reg.Sink(flume.SinkEnv{Name: c.Name, Config: c.Context(), Channel: chn.ch, Counter: counter, Logger: log.With("sink", c.Name)})
 		if err == nil && s == nil {
 			err = fmt.Errorf("factory of type %q returned no sink", c.Type)
 		}
@@ -176,7 +176,7 @@ func buildSource(c *config.Component, t *topology, log *slog.Logger) (*sourceNod
 		if ic.Reg == nil || ic.Reg.Interceptor == nil {
 			continue
 		}
-		i, err := ic.Reg.Interceptor(flume.InterceptorEnv{Name: ic.Name, Config: ic.Context()})
+		i, err := ic.Reg.Interceptor(flume.InterceptorEnv{Name: ic.Name, Config: ic.Context(), Logger: log.With("interceptor", ic.Name)})
 		if err == nil && i == nil {
 			err = fmt.Errorf("factory of type %q returned no interceptor", ic.Type)
 		}
@@ -187,7 +187,7 @@ func buildSource(c *config.Component, t *topology, log *slog.Logger) (*sourceNod
 		n.proc.interceptors = append(n.proc.interceptors, namedInterceptor{name: ic.Name, Interceptor: i})
 	}
 	r := newRunner(c.Describe(), nil, c.Backoff.Increment, c.Backoff.Max, log)
-	src, err := c.Reg.Source(flume.SourceEnv{Name: c.Name, Config: c.Context(), Processor: n.proc, Channels: infos, Counter: n.counter, Wake: r.Wake})
+	src, err := c.Reg.Source(flume.SourceEnv{Name: c.Name, Config: c.Context(), Processor: n.proc, Channels: infos, Counter: n.counter, Wake: r.Wake, Logger: log.With("source", c.Name)})
 	if err == nil && src == nil {
 		err = fmt.Errorf("factory of type %q returned no source", c.Type)
 	}

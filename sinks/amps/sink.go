@@ -144,7 +144,7 @@ func New(env flume.SinkEnv) (flume.Sink, error) {
 		counter = new(flume.SinkCounter)
 	}
 	return &Sink{name: env.Name, cfg: cfg, channel: env.Channel, counter: counter,
-		log: slog.Default().With("sink", env.Name), ackWake: make(chan struct{})}, nil
+		log: env.Log(), ackWake: make(chan struct{})}, nil
 }
 
 // parseURIs reads uri1..uriN without gaps, else uri.

@@ -29,7 +29,12 @@ func init() {
 			return nil, env.Config.Errorf("hdfs.batchSize", "%d exceeds the channel's transactionCapacity %d",
 				cfg.BatchSize, env.Channel.TransactionCapacity())
 		}
-		return New(env.Name, cfg, env.Channel, env.Counter)
+		s, err := New(env.Name, cfg, env.Channel, env.Counter)
+		if err != nil {
+			return nil, err
+		}
+		s.log = env.Log()
+		return s, nil
 	})
 }
 

@@ -24,7 +24,9 @@ func init() {
 			return nil, env.Config.Errorf("flumeBatchSize", "%d exceeds the transactionCapacity %d of the channel",
 				cfg.BatchSize, env.Channel.TransactionCapacity())
 		}
-		return New(env.Name, cfg, env.Channel, env.Counter), nil
+		s := New(env.Name, cfg, env.Channel, env.Counter)
+		s.log = env.Log()
+		return s, nil
 	})
 }
 

@@ -29,7 +29,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return New(env.Name, int(n), env.Channel, env.Counter, nil)
+		return New(env.Name, int(n), env.Channel, env.Counter, env.Log())
 	})
 }
 

@@ -31,7 +31,7 @@ func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = n
 // clientFactoryClass.
 func WithClientFactory(f ClientFactory) Option { return func(s *Source) { s.factory = f } }
 
-// WithLogger sets the logger; slog.Default() otherwise.
+// WithLogger sets the logger; the env's Logger (or slog.Default()) otherwise.
 func WithLogger(l *slog.Logger) Option { return func(s *Source) { s.log = l } }
 
 // Source is the AMPS source. See the package documentation.
@@ -90,9 +90,10 @@ func New(env flume.SourceEnv, opts ...Option) (*Source, error) {
 		o(s)
 	}
 	if s.log == nil {
-		s.log = slog.Default()
+		s.log = env.Log()
+	} else {
+		s.log = s.log.With("source", env.Name)
 	}
-	s.log = s.log.With("source", env.Name)
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -37,7 +37,9 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return New(env.Name, cfg, env.Processor, env.Counter), nil
+		s := New(env.Name, cfg, env.Processor, env.Counter)
+		s.log = env.Log()
+		return s, nil
 	})
 }
 

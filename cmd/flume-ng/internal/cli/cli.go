@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -171,6 +172,20 @@ func newLogger(props map[string]string, stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
+// setDefaultLogger makes l the process-wide default logger for slog and the
+// log package, and returns the function that puts the previous ones back
+// (Run may be called more than once in a process, as tests do).
+func setDefaultLogger(l *slog.Logger) (restore func()) {
+	prev, out, flags, prefix := slog.Default(), stdlog.Writer(), stdlog.Flags(), stdlog.Prefix()
+	slog.SetDefault(l)
+	return func() {
+		slog.SetDefault(prev)
+		stdlog.SetOutput(out)
+		stdlog.SetFlags(flags)
+		stdlog.SetPrefix(prefix)
+	}
+}
+
 // load reads and fully validates the configuration: the model's problems
 // and those the factories report.
 func load(o *options) (*config.Agent, config.Problems, error) {
@@ -233,6 +248,10 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 0
 	}
 	log := newLogger(o.props, stderr)
+	// Before anything is built: components and libraries that log through
+	// slog.Default() (or the log package, which slog.SetDefault redirects)
+	// then write the same format to the same place as the engine.
+	defer setDefaultLogger(log)()
 	for _, x := range o.ignored {
 		log.Info("JVM option ignored", "option", x)
 	}
