@@ -32,6 +32,16 @@
 // query part is never conflated. For aggregated subscriptions the
 // conflation key is the group.
 //
+// Views and message enrichment (view.go, enrich.go, fields.go): a <View>
+// in <SOW> is a read-only SOW topic aggregating another SOW topic (or view),
+// one record per group, updated under the underlying topic's lock before the
+// publish that changed it is acknowledged, and rebuilt from the underlying
+// SOW at start. A SOW topic's <Preprocessing> fields are constructed before
+// its key is computed, its <Enrichment> fields after (with OF PREVIOUS
+// reading the stored record) and before a delta merge; the SOW, journal,
+// views and subscribers see the processed message, whose existing fields
+// keep their place while new ones are appended.
+//
 // Extension points: every live message to a subscription goes through
 // subscription.deliver, and every SOW record change is reported in order to
 // the observers registered with WithSOWObserver.
