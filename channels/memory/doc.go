@@ -20,5 +20,8 @@
 //     events survive a configuration reload while the capacities change.
 //
 // Puts are staged in the transaction and enter the queue under one lock at
-// commit; each take locks once.
+// commit; each take locks once. The lists a transaction stages its puts and
+// takes in are handed back to the channel when it ends and reused, and its
+// attempt counts reach the channel's counter then too: a steady flow of
+// batches allocates only the transactions themselves.
 package memory

@@ -72,6 +72,43 @@ type Channel struct {
 	// notEmpty fires when events enter the queue, hasRoom when places are
 	// freed, and both on Stop.
 	notEmpty, hasRoom signal
+	// spare holds the emptied event lists of ended transactions, so that a
+	// steady stream of batches stops allocating them.
+	spare [][]*flume.Event
+}
+
+// maxSpare bounds the lists kept: enough for the sources and sinks that use
+// a channel at the same time, each list at most transactionCapacity long.
+const maxSpare = 8
+
+// buffer returns an empty event list for a transaction, a spare one when
+// there is one.
+func (c *Channel) buffer(txCap int) []*flume.Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bufferLocked(txCap)
+}
+
+func (c *Channel) bufferLocked(txCap int) []*flume.Event {
+	if n := len(c.spare); n > 0 {
+		b := c.spare[n-1]
+		c.spare[n-1] = nil
+		c.spare = c.spare[:n-1]
+		return b
+	}
+	// Small transactions are common (batchSize 1 sources); let those lists
+	// grow as needed rather than reserve transactionCapacity up front.
+	return make([]*flume.Event, 0, min(txCap, 64))
+}
+
+// recycleLocked keeps an ended transaction's list for reuse, emptied so that
+// it holds no event alive.
+func (c *Channel) recycleLocked(b []*flume.Event) {
+	if cap(b) == 0 || len(c.spare) >= maxSpare {
+		return
+	}
+	clear(b)
+	c.spare = append(c.spare, b[:0])
 }
 
 var (

@@ -37,6 +37,11 @@ type transaction struct {
 	putSlots   int64
 	takes      []*flume.Event
 	takeSlots  int64
+	// putAttempts and takeAttempts count the calls of this transaction;
+	// they reach the channel's counter when it ends, so that a batch costs
+	// one atomic add per counter instead of one per event (the counters
+	// are shared with the goroutines at the other end of the channel).
+	putAttempts, takeAttempts int64
 }
 
 func (t *transaction) stateError(op string) error {
@@ -65,11 +70,14 @@ func (t *transaction) Put(e *flume.Event) error {
 		return t.stateError("put")
 	}
 	c := t.ch
-	c.counter.EventPutAttempt.Add(1)
+	t.putAttempts++
 	if len(t.puts) >= t.txCap {
 		c.counter.EventPutError.Add(1)
 		return c.errorf("put", fmt.Errorf("%w: put list of capacity %d is full; commit more often or raise transactionCapacity",
 			flume.ErrTransactionFull, t.txCap))
+	}
+	if t.puts == nil {
+		t.puts = c.buffer(t.txCap)
 	}
 	t.puts = append(t.puts, e)
 	t.putSlots += slots(e)
@@ -81,7 +89,7 @@ func (t *transaction) Take() (*flume.Event, error) {
 		return nil, t.stateError("take")
 	}
 	c := t.ch
-	c.counter.EventTakeAttempt.Add(1)
+	t.takeAttempts++
 	if len(t.takes) >= t.txCap {
 		c.counter.EventTakeError.Add(1)
 		return nil, c.errorf("take", fmt.Errorf("%w: take list of capacity %d is full; take fewer events per transaction or raise transactionCapacity",
@@ -118,6 +126,9 @@ func (t *transaction) Take() (*flume.Event, error) {
 		return nil, c.errorf("take", flume.ErrChannelClosed)
 	}
 	e := c.queue.popFront()
+	if t.takes == nil {
+		t.takes = c.bufferLocked(t.txCap)
+	}
 	c.mu.Unlock()
 	t.takes = append(t.takes, e)
 	t.takeSlots += slots(e)
@@ -161,11 +172,15 @@ func (t *transaction) Commit() error {
 	if net < 0 || netSlots < 0 {
 		c.hasRoom.notify()
 	}
-	c.mu.Unlock()
-	c.counter.EventPutSuccess.Add(int64(len(t.puts)))
-	c.counter.EventTakeSuccess.Add(int64(len(t.takes)))
+	if n := len(t.puts); n > 0 {
+		c.counter.EventPutSuccess.Add(int64(n))
+	}
+	if n := len(t.takes); n > 0 {
+		c.counter.EventTakeSuccess.Add(int64(n))
+	}
 	t.state = txCommitted
-	t.release()
+	t.releaseLocked()
+	c.mu.Unlock()
 	return nil
 }
 
@@ -179,13 +194,24 @@ func (t *transaction) rollbackLocked() {
 	}
 	c.counter.Rollback.Add(1)
 	t.state = txRolledBack
-	t.release()
+	t.releaseLocked()
 }
 
-func (t *transaction) release() {
-	clear(t.puts)
-	clear(t.takes)
-	t.puts, t.takes = t.puts[:0], t.takes[:0]
+// releaseLocked hands the transaction's attempt counts to the channel's
+// counter and its event lists back to the channel for later transactions.
+// The transaction is over: it never touches the lists again.
+func (t *transaction) releaseLocked() {
+	c := t.ch
+	if t.putAttempts > 0 {
+		c.counter.EventPutAttempt.Add(t.putAttempts)
+	}
+	if t.takeAttempts > 0 {
+		c.counter.EventTakeAttempt.Add(t.takeAttempts)
+	}
+	t.putAttempts, t.takeAttempts = 0, 0
+	c.recycleLocked(t.puts)
+	c.recycleLocked(t.takes)
+	t.puts, t.takes = nil, nil
 	t.putSlots, t.takeSlots = 0, 0
 }
 
