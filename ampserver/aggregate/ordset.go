@@ -1,6 +1,8 @@
 package aggregate
 
 import (
+	"strings"
+
 	"github.com/google/btree"
 )
 
@@ -31,14 +33,18 @@ func (s *ordSet) search(k ordItem) (int, bool) {
 }
 
 // add inserts one occurrence of k (k.count is ignored); an equal value
-// already present keeps its first representation.
+// already present keeps its first representation. k.str may alias a
+// document: it is copied when k is inserted.
 func (s *ordSet) add(k ordItem) {
 	k.count = 1
 	if s.tree != nil {
-		if prev, found := s.tree.ReplaceOrInsert(k); found {
+		if prev, found := s.tree.Get(k); found {
 			prev.count++
 			s.tree.ReplaceOrInsert(prev)
+			return
 		}
+		k.str = strings.Clone(k.str)
+		s.tree.ReplaceOrInsert(k)
 		return
 	}
 	i, found := s.search(k)
@@ -46,6 +52,7 @@ func (s *ordSet) add(k ordItem) {
 		s.small[i].count++
 		return
 	}
+	k.str = strings.Clone(k.str)
 	s.small = append(s.small, ordItem{})
 	copy(s.small[i+1:], s.small[i:])
 	s.small[i] = k

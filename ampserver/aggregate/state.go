@@ -64,6 +64,7 @@ func ordLess(a, b ordItem) bool {
 }
 
 type distItem struct {
+	key   string // its key in colState.distinct
 	val   filter.Value
 	count int
 }
@@ -79,8 +80,9 @@ func newColState(nd needs) colState {
 	return c
 }
 
-// add (sign=+1) or remove (sign=-1) one value.
-func (c *colState) update(v filter.Value, sign int, nd needs) {
+// add (sign=+1) or remove (sign=-1) one value. Strings in v may alias a
+// document: what the state keeps is copied. scratch is a reusable buffer.
+func (c *colState) update(v filter.Value, sign int, nd needs, scratch *[]byte) {
 	if v.Kind == filter.Null {
 		return
 	}
@@ -106,7 +108,7 @@ func (c *colState) update(v filter.Value, sign int, nd needs) {
 		c.updateOrder(v, sign)
 	}
 	if c.distinct != nil {
-		c.updateDistinct(v, sign)
+		c.updateDistinct(v, sign, scratch)
 	}
 }
 
@@ -164,38 +166,42 @@ func (c *colState) updateOrder(v filter.Value, sign int) {
 	c.order.remove(k)
 }
 
-// distKey identifies a value for the distinct aggregates: numbers by
-// value (2 and 2.0 are one value), strings by content.
-func distKey(v filter.Value) string {
+// appendDistKey encodes the identity of a value for the distinct
+// aggregates: numbers by value (2 and 2.0 are one value), strings by
+// content.
+func appendDistKey(b []byte, v filter.Value) []byte {
 	switch v.Kind {
 	case filter.Number:
-		return "n" + strconv.FormatFloat(v.Num, 'g', -1, 64)
+		return strconv.AppendFloat(append(b, 'n'), v.Num, 'g', -1, 64)
 	case filter.Bool:
 		if v.Bool {
-			return "n1"
+			return append(b, "n1"...)
 		}
-		return "n0"
+		return append(b, "n0"...)
 	}
-	return "s" + v.Str
+	return append(append(b, 's'), v.Str...)
 }
 
-func (c *colState) updateDistinct(v filter.Value, sign int) {
-	k := distKey(v)
-	it := c.distinct[k]
+func (c *colState) updateDistinct(v filter.Value, sign int, scratch *[]byte) {
+	*scratch = appendDistKey((*scratch)[:0], v)
+	it := c.distinct[string(*scratch)]
 	if sign > 0 {
 		if it == nil {
-			it = &distItem{val: v}
-			c.distinct[k] = it
+			if v.Kind == filter.String {
+				v.Str = strings.Clone(v.Str)
+			}
+			it = &distItem{key: string(*scratch), val: v}
+			c.distinct[it.key] = it
 		}
 		it.count++
-		c.anyKey = k
+		c.anyKey = it.key
 		return
 	}
 	if it == nil {
 		return
 	}
 	if it.count--; it.count <= 0 {
-		delete(c.distinct, k)
+		delete(c.distinct, it.key)
 	}
 }
 

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -55,12 +56,34 @@ type View struct {
 	layout   []*node
 	match    func([]byte) bool
 	groups   map[string]*group
-	keyBuf   []byte
 	vals     []filter.Value // emit's scratch
 	plain    []int          // indexes of the plain entries evaluated per record
 	fromKey  [][2]int       // plain entries that are grouping fields: {entry, grouping}
-	gvals    []filter.Value // grouping values of the last groupKey call
 	nextSeq  uint64
+
+	// Per-document evaluation. Slots are the grouping values, then the
+	// columns, then the plain entries: a replaced record needs only the
+	// first nOld, the record replacing it all of them. Slots that are
+	// plain field paths are read in one pass over the document (fsOld,
+	// fsNew: the same paths, fsNew with the plain entries' as well); their
+	// strings alias the document and are copied only when kept.
+	slots        []slot
+	nOld         int
+	fsOld, fsNew *filter.FieldSet
+	fsVals       []filter.Value
+	oldVals      []filter.Value
+	newVals      []filter.Value
+	oldKey       []byte
+	newKey       []byte
+	distBuf      []byte        // scratch for distinct keys
+	out          []GroupOutput // Apply's result, reused
+}
+
+// slot is one value read from each document: from the field set when fs
+// >= 0, otherwise by evaluating ev.
+type slot struct {
+	ev Evaluator
+	fs int
 }
 
 type column struct {
@@ -76,6 +99,17 @@ type group struct {
 	cols    []colState
 	last    []filter.Value // per entry: the value of a plain entry on the last record processed
 	lastOut []byte
+	dbl     []dblCache // per entry: the last double printed
+}
+
+// dblCache remembers how an entry's last double printed: MIN, MAX and
+// plain fields often keep their value while other aggregates move, and
+// printing a double with 15 significant digits is the most expensive part
+// of producing a record.
+type dblCache struct {
+	bits uint64
+	n    uint8 // 0: empty
+	b    [24]byte
 }
 
 // node is one output field; children make nested objects.
@@ -160,7 +194,63 @@ func New(cfg Config) (*View, error) {
 			v.plain = append(v.plain, i)
 		}
 	}
+	v.compileSlots()
 	return v, nil
+}
+
+// compileSlots lays out the per-document values and the field sets that
+// read the path slots.
+func (v *View) compileSlots() {
+	for _, g := range v.grouping {
+		v.slots = append(v.slots, slot{ev: g, fs: -1})
+	}
+	for _, c := range v.cols {
+		v.slots = append(v.slots, slot{ev: c.expr, fs: -1})
+	}
+	v.nOld = len(v.slots)
+	for _, i := range v.plain {
+		v.slots = append(v.slots, slot{ev: v.entries[i].expr, fs: -1})
+	}
+	var paths []filter.Path
+	nOldPaths := 0
+	for i := range v.slots {
+		e, ok := v.slots[i].ev.(*filter.Expr)
+		if !ok {
+			continue
+		}
+		p, ok := e.Path()
+		if !ok {
+			continue
+		}
+		v.slots[i].fs = len(paths)
+		paths = append(paths, p)
+		if i < v.nOld {
+			nOldPaths = len(paths)
+		}
+	}
+	if len(paths) > 0 {
+		v.fsOld = filter.NewFieldSet(paths[:nOldPaths])
+		v.fsNew = filter.NewFieldSet(paths)
+	}
+	v.fsVals = make([]filter.Value, len(paths))
+	v.oldVals = make([]filter.Value, v.nOld)
+	v.newVals = make([]filter.Value, len(v.slots))
+}
+
+// eval reads the first len(out) slots of doc. Strings of path slots alias
+// doc.
+func (v *View) eval(doc []byte, fs *filter.FieldSet, out []filter.Value) []filter.Value {
+	if fs != nil && fs.Len() > 0 {
+		fs.LookupAliased(doc, v.fsVals)
+	}
+	for i := range out {
+		if k := v.slots[i].fs; k >= 0 {
+			out[i] = v.fsVals[k]
+		} else {
+			out[i] = v.slots[i].ev.Eval(doc)
+		}
+	}
+	return out
 }
 
 func exprOf(src string) string {
@@ -335,16 +425,11 @@ func (v *View) Len() int { return len(v.groups) }
 
 func (v *View) matches(doc []byte) bool { return v.match == nil || v.match(doc) }
 
-// groupKey encodes the grouping values of doc; the encoding is injective
-// (each value is typed and length-prefixed). The result aliases a buffer
-// reused by the next call: index maps with string(key), which does not
-// allocate.
-func (v *View) groupKey(doc []byte) []byte {
-	b := v.keyBuf[:0]
-	v.gvals = v.gvals[:0]
-	for _, g := range v.grouping {
-		val := g.Eval(doc)
-		v.gvals = append(v.gvals, val)
+// appendKey encodes grouping values; the encoding is injective (each
+// value is typed and length-prefixed). Callers keep the result in a
+// reused buffer and index maps with string(key), which does not allocate.
+func appendKey(b []byte, vals []filter.Value) []byte {
+	for _, val := range vals {
 		switch val.Kind {
 		case filter.Null:
 			b = append(b, 'z')
@@ -361,8 +446,20 @@ func (v *View) groupKey(doc []byte) []byte {
 		}
 		b = append(b, 0)
 	}
-	v.keyBuf = b
 	return b
+}
+
+// keep stores val in *dst, copying a string that may alias a document
+// unless *dst already holds the same text.
+func keep(dst *filter.Value, val filter.Value) {
+	if val.Kind == filter.String {
+		if dst.Kind == filter.String && dst.Str == val.Str {
+			val.Str = dst.Str
+		} else {
+			val.Str = strings.Clone(val.Str)
+		}
+	}
+	*dst = val
 }
 
 // Apply folds one record change into the view: old == nil is an insert,
@@ -370,39 +467,51 @@ func (v *View) groupKey(doc []byte) []byte {
 // groups or into or out of the filter). It returns the projected record of
 // every group the change touched: the group the record left first, then
 // the group it joined. A republish with identical values still reports
-// its group.
+// its group. The returned slice is reused by the next Apply (the Data of
+// each output is not: it may be kept).
 func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 	var gOld, gNew *group
+	nG := len(v.grouping)
 	if oldDoc != nil && v.matches(oldDoc) {
-		if g, ok := v.groups[string(v.groupKey(oldDoc))]; ok {
+		vals := v.eval(oldDoc, v.fsOld, v.oldVals)
+		v.oldKey = appendKey(v.oldKey[:0], vals[:nG])
+		if g, ok := v.groups[string(v.oldKey)]; ok {
 			gOld = g
 			g.n--
 			for i := range v.cols {
-				g.cols[i].update(v.cols[i].expr.Eval(oldDoc), -1, v.cols[i].needs)
+				g.cols[i].update(vals[nG+i], -1, v.cols[i].needs, &v.distBuf)
 			}
 		}
+		clear(vals) // drop references into oldDoc
 	}
 	if newDoc != nil && v.matches(newDoc) {
-		kb := v.groupKey(newDoc)
-		g, ok := v.groups[string(kb)]
-		if !ok {
-			k := string(kb)
-			g = v.newGroup(k)
-			v.groups[k] = g
+		vals := v.eval(newDoc, v.fsNew, v.newVals)
+		v.newKey = appendKey(v.newKey[:0], vals[:nG])
+		g := gOld
+		// Most replacements stay in their group: one map lookup.
+		if g == nil || !bytes.Equal(v.newKey, v.oldKey) {
+			var ok bool
+			g, ok = v.groups[string(v.newKey)]
+			if !ok {
+				k := string(v.newKey)
+				g = v.newGroup(k)
+				v.groups[k] = g
+			}
 		}
 		gNew = g
 		g.n++
 		for i := range v.cols {
-			g.cols[i].update(v.cols[i].expr.Eval(newDoc), +1, v.cols[i].needs)
+			g.cols[i].update(vals[nG+i], +1, v.cols[i].needs, &v.distBuf)
 		}
-		for _, i := range v.plain {
-			g.last[i] = v.entries[i].expr.Eval(newDoc)
+		for j, i := range v.plain {
+			keep(&g.last[i], vals[v.nOld+j])
 		}
 		for _, m := range v.fromKey {
-			g.last[m[0]] = v.gvals[m[1]]
+			keep(&g.last[m[0]], vals[m[1]])
 		}
+		clear(vals)
 	}
-	var out []GroupOutput
+	out := v.out[:0]
 	if gOld != nil && gOld != gNew {
 		if gOld.n <= 0 {
 			delete(v.groups, gOld.key)
@@ -414,12 +523,14 @@ func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 	if gNew != nil {
 		out = append(out, v.emit(gNew))
 	}
+	v.out = out
 	return out
 }
 
 func (v *View) newGroup(k string) *group {
 	v.nextSeq++
-	g := &group{key: k, seq: v.nextSeq, cols: make([]colState, len(v.cols)), last: make([]filter.Value, len(v.entries))}
+	g := &group{key: k, seq: v.nextSeq, cols: make([]colState, len(v.cols)), last: make([]filter.Value, len(v.entries)),
+		dbl: make([]dblCache, len(v.entries))}
 	for i, c := range v.cols {
 		g.cols[i] = newColState(c.needs)
 	}
@@ -460,7 +571,7 @@ func (v *View) emit(g *group) GroupOutput {
 			vals[i] = en.expr.Eval(v.aggDoc(g, en.calls))
 		}
 	}
-	b := v.appendNodes(make([]byte, 0, max(64, len(g.lastOut)+8)), v.layout, vals)
+	b := v.appendNodes(make([]byte, 0, max(64, len(g.lastOut)+8)), g, v.layout, vals)
 	clear(vals) // drop references to strings until the next emit
 	g.lastOut = b
 	return GroupOutput{Key: g.key, Data: b}
@@ -501,7 +612,7 @@ func (v *View) aggDoc(g *group, calls []call) []byte {
 // appendNodes writes one JSON object level; NULL fields are omitted (a
 // missing field and NULL are the same thing in AMPS), and so are nested
 // objects left empty.
-func (v *View) appendNodes(b []byte, nodes []*node, vals []filter.Value) []byte {
+func (v *View) appendNodes(b []byte, g *group, nodes []*node, vals []filter.Value) []byte {
 	b = append(b, '{')
 	first := true
 	for _, n := range nodes {
@@ -515,10 +626,10 @@ func (v *View) appendNodes(b []byte, nodes []*node, vals []filter.Value) []byte 
 				b = b[:mark]
 				continue
 			}
-			b = AppendValue(b, vals[n.entry])
+			b = g.appendValue(b, n.entry, vals[n.entry])
 		} else {
 			inner := len(b)
-			b = v.appendNodes(b, n.children, vals)
+			b = v.appendNodes(b, g, n.children, vals)
 			if len(b)-inner == 2 {
 				b = b[:mark]
 				continue
@@ -527,4 +638,24 @@ func (v *View) appendNodes(b []byte, nodes []*node, vals []filter.Value) []byte 
 		first = false
 	}
 	return append(b, '}')
+}
+
+// appendValue is AppendValue with doubles printed once per distinct value
+// of entry i.
+func (g *group) appendValue(b []byte, i int, val filter.Value) []byte {
+	if val.Kind != filter.Number || math.IsNaN(val.Num) || math.IsInf(val.Num, 0) || val.IsInt && math.Abs(val.Num) < 1<<63 {
+		return AppendValue(b, val)
+	}
+	c := &g.dbl[i]
+	bits := math.Float64bits(val.Num)
+	if c.n > 0 && c.bits == bits {
+		return append(b, c.b[:c.n]...)
+	}
+	start := len(b)
+	b = AppendDouble(b, val.Num)
+	if n := len(b) - start; n <= len(c.b) {
+		c.bits, c.n = bits, uint8(n)
+		copy(c.b[:], b[start:])
+	}
+	return b
 }
