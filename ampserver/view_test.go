@@ -503,3 +503,27 @@ func TestViewOverViewAndInCode(t *testing.T) {
 	_, err = New(bad, WithLogger(quietLogger()))
 	require(t, err != nil && strings.Contains(err.Error(), "Nope"), "New accepted a view over a missing topic: %v", err)
 }
+
+// TestViewDeltaSubscription: a delta subscriber to a view gets the changed
+// fields of a group plus its grouping field.
+func TestViewDeltaSubscription(t *testing.T) {
+	s := viewsServer(t, t.TempDir())
+	ctx := testCtx(t)
+	pub := ampsClient(t, s, "delta-pub")
+	noErr(t, pub.Publish("Orders", []byte(`{"order_key":1,"symbol":"MSFT","price":62.15,"qty":100}`)))
+	noErr(t, pub.Flush(ctx))
+	sub := ampsClient(t, s, "delta-sub")
+	var got collector
+	_, err := sub.ExecuteHandler(ctx, amps.Command{Name: amps.CmdSowAndDeltaSubscribe, Topic: "OrdersBySymbol"}, got.handle)
+	noErr(t, err)
+	noErr(t, pub.Publish("Orders", []byte(`{"order_key":1,"symbol":"MSFT","price":62.15,"qty":300}`)))
+	noErr(t, pub.Flush(ctx))
+	noErr(t, sub.Flush(ctx))
+	var live []string
+	for _, m := range got.all() {
+		if m.Command == amps.MsgPublish {
+			live = append(live, string(m.Data))
+		}
+	}
+	require(t, len(live) == 1 && live[0] == `{"symbol":"MSFT","avg_total":18645.0}`, "deltas: %v", live)
+}
