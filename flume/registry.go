@@ -30,6 +30,12 @@ type Key struct {
 	Default  string
 	Required bool
 	Doc      string
+	// ChannelChecked marks a batch-size key that the component checks
+	// itself against the transactionCapacity of the channels it is built
+	// with (it sees their real limits). The configuration checker's own
+	// batch-size check then skips the key, so that the problem is reported
+	// once, in the component's words.
+	ChannelChecked bool
 }
 
 // Spec describes a component type.

@@ -1,6 +1,7 @@
 package kafkaconf
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -22,14 +23,19 @@ func Brokers(cfg *flume.Context, legacy string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	var out, bad []string
 	for _, s := range strings.Split(v, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			if !strings.Contains(s, ":") {
-				return nil, cfg.Errorf(key, "%q is not host:port", s)
+				bad = append(bad, strconv.Quote(s))
+				continue
 			}
 			out = append(out, s)
 		}
+	}
+	if len(bad) > 0 {
+		// One problem for the key, naming every bad entry.
+		return nil, cfg.Errorf(key, "%s is not host:port", strings.Join(bad, ", "))
 	}
 	if len(out) == 0 {
 		return nil, cfg.Errorf(key, "no broker given")
@@ -198,9 +204,6 @@ var consumer = map[string]setting{
 // franz-go requires for them.
 func ProducerOptions(cfg *flume.Context, defaultAcks string) ([]kgo.Opt, error) {
 	opts, err := options(cfg, "kafka.producer.", producer)
-	if err != nil {
-		return nil, err
-	}
 	acks := cfg.String("kafka.producer.acks", defaultAcks)
 	switch strings.ToLower(strings.TrimSpace(acks)) {
 	case "0":
@@ -210,7 +213,10 @@ func ProducerOptions(cfg *flume.Context, defaultAcks string) ([]kgo.Opt, error) 
 	case "all", "-1":
 		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
 	default:
-		return nil, cfg.Errorf("kafka.producer.acks", "%q is not 0, 1, all or -1", acks)
+		err = errors.Join(err, cfg.Errorf("kafka.producer.acks", "%q is not 0, 1, all or -1", acks))
+	}
+	if err != nil {
+		return nil, err
 	}
 	return opts, nil
 }
@@ -221,8 +227,11 @@ func ConsumerOptions(cfg *flume.Context) ([]kgo.Opt, error) {
 	return options(cfg, "kafka.consumer.", consumer)
 }
 
+// options reports every unsupported or malformed key (joined), not only the
+// first.
 func options(cfg *flume.Context, prefix string, specific map[string]setting) ([]kgo.Opt, error) {
 	var opts []kgo.Opt
+	var errs flume.ConfigErrors
 	for _, full := range cfg.Keys() {
 		key, ok := strings.CutPrefix(full, prefix)
 		if !ok || key == "group.id" || key == "acks" || Ignored[key] {
@@ -233,16 +242,20 @@ func options(cfg *flume.Context, prefix string, specific map[string]setting) ([]
 			fn = common[key]
 		}
 		if fn == nil {
-			return nil, cfg.Errorf(full, "Kafka setting %q is not supported by this client; remove it", key)
+			errs.Add(cfg.Errorf(full, "Kafka setting %q is not supported by this client; remove it", key))
+			continue
 		}
 		p, _ := cfg.Lookup(full)
 		opt, err := fn(cfg, full, p.Value)
-		if err != nil {
-			return nil, err
+		if errs.Add(err) {
+			continue
 		}
 		if opt != nil {
 			opts = append(opts, opt)
 		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return opts, nil
 }

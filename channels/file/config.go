@@ -133,9 +133,11 @@ func expandHome(p string) string {
 }
 
 // ParseConfig reads the channel's keys. An invalid value is an error naming
-// the key and the line it was written on.
+// the key and the line it was written on; every invalid key is reported
+// (joined), not only the first.
 func ParseConfig(ctx *flume.Context) (Config, error) {
 	cfg := DefaultConfig()
+	var errs flume.ConfigErrors
 	var err error
 	cfg.CheckpointDir = expandHome(strings.TrimSpace(ctx.String("checkpointDir", cfg.CheckpointDir)))
 	if ctx.Has("dataDirs") {
@@ -146,66 +148,56 @@ func ParseConfig(ctx *flume.Context) (Config, error) {
 			}
 		}
 		if len(cfg.DataDirs) == 0 {
-			return cfg, ctx.Errorf("dataDirs", "names no directory")
+			errs.Add(ctx.Errorf("dataDirs", "names no directory"))
 		}
 	}
-	if cfg.Capacity, err = ctx.Int("capacity", cfg.Capacity); err != nil {
-		return cfg, err
-	}
+	cfg.Capacity, err = ctx.Int("capacity", cfg.Capacity)
+	capOK := !errs.Add(err)
 	if cfg.Capacity <= 0 {
-		return cfg, ctx.Errorf("capacity", "must be positive, got %d", cfg.Capacity)
+		capOK = false
+		errs.Add(ctx.Errorf("capacity", "must be positive, got %d", cfg.Capacity))
 	}
-	if cfg.TransactionCapacity, err = ctx.Int("transactionCapacity", cfg.TransactionCapacity); err != nil {
-		return cfg, err
-	}
+	cfg.TransactionCapacity, err = ctx.Int("transactionCapacity", cfg.TransactionCapacity)
+	txOK := !errs.Add(err)
 	if cfg.TransactionCapacity <= 0 {
-		return cfg, ctx.Errorf("transactionCapacity", "must be positive, got %d", cfg.TransactionCapacity)
+		txOK = false
+		errs.Add(ctx.Errorf("transactionCapacity", "must be positive, got %d", cfg.TransactionCapacity))
 	}
-	if cfg.TransactionCapacity > cfg.Capacity {
-		return cfg, ctx.Errorf("transactionCapacity", "%d exceeds capacity %d", cfg.TransactionCapacity, cfg.Capacity)
+	// Compared only when both were understood: a default standing in for a
+	// malformed value would make a second, misleading report.
+	if capOK && txOK && cfg.TransactionCapacity > cfg.Capacity {
+		errs.Add(ctx.Errorf("transactionCapacity", "%d exceeds capacity %d", cfg.TransactionCapacity, cfg.Capacity))
 	}
-	if cfg.CheckpointInterval, err = ctx.Duration("checkpointInterval", cfg.CheckpointInterval, time.Millisecond); err != nil {
-		return cfg, err
-	}
-	v, err := ctx.IntRange("maxFileSize", cfg.MaxFileSize, minMaxFileSize, DefaultMaxFileSize)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.MaxFileSize = v
-	if cfg.MinimumRequiredSpace, err = ctx.Int64("minimumRequiredSpace", cfg.MinimumRequiredSpace); err != nil {
-		return cfg, err
-	}
+	cfg.CheckpointInterval, err = ctx.Duration("checkpointInterval", cfg.CheckpointInterval, time.Millisecond)
+	errs.Add(err)
+	cfg.MaxFileSize, err = ctx.IntRange("maxFileSize", cfg.MaxFileSize, minMaxFileSize, DefaultMaxFileSize)
+	errs.Add(err)
+	cfg.MinimumRequiredSpace, err = ctx.Int64("minimumRequiredSpace", cfg.MinimumRequiredSpace)
+	errs.Add(err)
 	cfg.MinimumRequiredSpace = max(cfg.MinimumRequiredSpace, minimumRequiredSpaceFloor)
-	if cfg.KeepAlive, err = ctx.Duration("keep-alive", cfg.KeepAlive, time.Second); err != nil {
-		return cfg, err
-	}
-	if cfg.UseDualCheckpoints, err = ctx.Bool("useDualCheckpoints", false); err != nil {
-		return cfg, err
-	}
+	cfg.KeepAlive, err = ctx.Duration("keep-alive", cfg.KeepAlive, time.Second)
+	errs.Add(err)
+	cfg.UseDualCheckpoints, err = ctx.Bool("useDualCheckpoints", false)
+	errs.Add(err)
 	cfg.BackupCheckpointDir = expandHome(strings.TrimSpace(ctx.String("backupCheckpointDir", "")))
 	if cfg.UseDualCheckpoints {
 		if cfg.BackupCheckpointDir == "" {
-			return cfg, ctx.Errorf("backupCheckpointDir", "is required when useDualCheckpoints is true")
+			errs.Add(ctx.Errorf("backupCheckpointDir", "is required when useDualCheckpoints is true"))
+		} else if filepath.Clean(cfg.BackupCheckpointDir) == filepath.Clean(cfg.CheckpointDir) {
+			errs.Add(ctx.Errorf("backupCheckpointDir", "must differ from checkpointDir"))
 		}
-		if filepath.Clean(cfg.BackupCheckpointDir) == filepath.Clean(cfg.CheckpointDir) {
-			return cfg, ctx.Errorf("backupCheckpointDir", "must differ from checkpointDir")
-		}
 	}
-	if cfg.CheckpointOnClose, err = ctx.Bool("checkpointOnClose", true); err != nil {
-		return cfg, err
-	}
-	if cfg.FsyncPerTransaction, err = ctx.Bool("fsyncPerTransaction", true); err != nil {
-		return cfg, err
-	}
-	if cfg.FsyncInterval, err = ctx.Duration("fsyncInterval", cfg.FsyncInterval, time.Second); err != nil {
-		return cfg, err
-	}
+	cfg.CheckpointOnClose, err = ctx.Bool("checkpointOnClose", true)
+	errs.Add(err)
+	cfg.FsyncPerTransaction, err = ctx.Bool("fsyncPerTransaction", true)
+	errs.Add(err)
+	cfg.FsyncInterval, err = ctx.Duration("fsyncInterval", cfg.FsyncInterval, time.Second)
+	errs.Add(err)
 	for _, k := range []string{"compressBackupCheckpoint", "use-fast-replay", "use-log-replay-v1"} {
-		if _, err := ctx.Bool(k, false); err != nil {
-			return cfg, err
-		}
+		_, err := ctx.Bool(k, false)
+		errs.Add(err)
 	}
-	return cfg, nil
+	return cfg, errs.Err()
 }
 
 // validate checks a Config built by hand (ParseConfig's checks, for

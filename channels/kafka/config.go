@@ -53,48 +53,39 @@ type Config struct {
 	ConsumerOpts        []kgo.Opt
 }
 
-// ParseConfig reads the channel's keys.
+// ParseConfig reads the channel's keys. Every invalid key is reported
+// (joined), not only the first.
 func ParseConfig(ctx *flume.Context) (Config, error) {
 	var c Config
+	var errs flume.ConfigErrors
 	var err error
-	if c.Brokers, err = kafkaconf.Brokers(ctx, ""); err != nil {
-		return c, err
-	}
+	c.Brokers, err = kafkaconf.Brokers(ctx, "")
+	errs.Add(err)
 	if c.Topic = strings.TrimSpace(ctx.String("kafka.topic", DefaultTopic)); c.Topic == "" {
-		return c, ctx.Errorf("kafka.topic", "must not be empty")
+		errs.Add(ctx.Errorf("kafka.topic", "must not be empty"))
 	}
 	if c.Group = strings.TrimSpace(ctx.String("kafka.consumer.group.id", DefaultGroup)); c.Group == "" {
-		return c, ctx.Errorf("kafka.consumer.group.id", "must not be empty")
+		errs.Add(ctx.Errorf("kafka.consumer.group.id", "must not be empty"))
 	}
-	if c.ParseAsFlumeEvent, err = ctx.Bool("parseAsFlumeEvent", true); err != nil {
-		return c, err
-	}
-	if c.PollTimeout, err = ctx.Duration("pollTimeout", 500*time.Millisecond, time.Millisecond); err != nil {
-		return c, err
-	}
-	if _, err = ctx.Bool("migrateZookeeperOffsets", true); err != nil {
-		return c, err
-	}
-	if c.Placement, err = kafkaconf.ParsePlacement(ctx); err != nil {
-		return c, err
-	}
+	c.ParseAsFlumeEvent, err = ctx.Bool("parseAsFlumeEvent", true)
+	errs.Add(err)
+	c.PollTimeout, err = ctx.Duration("pollTimeout", 500*time.Millisecond, time.Millisecond)
+	errs.Add(err)
+	_, err = ctx.Bool("migrateZookeeperOffsets", true)
+	errs.Add(err)
+	c.Placement, err = kafkaconf.ParsePlacement(ctx)
+	errs.Add(err)
 	capacity, err := ctx.IntRange("capacity", 0, 0, math.MaxInt32)
-	if err != nil {
-		return c, err
-	}
+	capBad := errs.Add(err)
 	txCap, err := ctx.IntRange("transactionCapacity", 0, 0, math.MaxInt32)
-	if err != nil {
-		return c, err
-	}
+	txBad := errs.Add(err)
 	c.Capacity, c.TransactionCapacity = int(capacity), int(txCap)
-	if c.Capacity > 0 && c.TransactionCapacity > c.Capacity {
-		return c, ctx.Errorf("transactionCapacity", "%d exceeds capacity %d", c.TransactionCapacity, c.Capacity)
+	if !capBad && !txBad && c.Capacity > 0 && c.TransactionCapacity > c.Capacity {
+		errs.Add(ctx.Errorf("transactionCapacity", "%d exceeds capacity %d", c.TransactionCapacity, c.Capacity))
 	}
-	if c.ProducerOpts, err = kafkaconf.ProducerOptions(ctx, "all"); err != nil {
-		return c, err
-	}
-	if c.ConsumerOpts, err = kafkaconf.ConsumerOptions(ctx); err != nil {
-		return c, err
-	}
-	return c, nil
+	c.ProducerOpts, err = kafkaconf.ProducerOptions(ctx, "all")
+	errs.Add(err)
+	c.ConsumerOpts, err = kafkaconf.ConsumerOptions(ctx)
+	errs.Add(err)
+	return c, errs.Err()
 }

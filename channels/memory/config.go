@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime/debug"
@@ -73,55 +74,69 @@ func DefaultConfig() Config {
 }
 
 // ParseConfig reads the channel's keys. Unlike Flume, which falls back to a
-// default with a warning, an invalid value is an error naming the key.
+// default with a warning, an invalid value is an error naming the key; every
+// invalid key is reported (joined), not only the first.
 func ParseConfig(ctx *flume.Context) (Config, error) {
 	cfg := DefaultConfig()
+	var errs flume.ConfigErrors
+	bad := map[string]bool{}
+	read := func(key string, err error) {
+		if errs.Add(err) {
+			bad[key] = true
+		}
+	}
 	var err error
-	if cfg.Capacity, err = ctx.Int("capacity", cfg.Capacity); err != nil {
-		return cfg, err
+	cfg.Capacity, err = ctx.Int("capacity", cfg.Capacity)
+	read("capacity", err)
+	cfg.TransactionCapacity, err = ctx.Int("transactionCapacity", cfg.TransactionCapacity)
+	read("transactionCapacity", err)
+	cfg.ByteCapacity, err = ctx.Int64("byteCapacity", cfg.ByteCapacity)
+	read("byteCapacity", err)
+	cfg.ByteCapacityBufferPercentage, err = ctx.Int("byteCapacityBufferPercentage", cfg.ByteCapacityBufferPercentage)
+	read("byteCapacityBufferPercentage", err)
+	cfg.KeepAlive, err = ctx.Duration("keep-alive", cfg.KeepAlive, time.Second)
+	read("keep-alive", err)
+	for _, e := range cfg.check(ctx.Errorf, bad) {
+		errs.Add(e)
 	}
-	if cfg.TransactionCapacity, err = ctx.Int("transactionCapacity", cfg.TransactionCapacity); err != nil {
-		return cfg, err
-	}
-	if cfg.ByteCapacity, err = ctx.Int64("byteCapacity", cfg.ByteCapacity); err != nil {
-		return cfg, err
-	}
-	if cfg.ByteCapacityBufferPercentage, err = ctx.Int("byteCapacityBufferPercentage", cfg.ByteCapacityBufferPercentage); err != nil {
-		return cfg, err
-	}
-	if cfg.KeepAlive, err = ctx.Duration("keep-alive", cfg.KeepAlive, time.Second); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.check(ctx.Errorf)
+	return cfg, errs.Err()
 }
 
-// Validate checks the configuration's values.
+// Validate checks the configuration's values and reports every problem.
 func (c Config) Validate() error {
-	return c.check(func(key, format string, args ...any) error {
+	return errors.Join(c.check(func(key, format string, args ...any) error {
 		return fmt.Errorf("memory channel: key %q: %s", key, fmt.Sprintf(format, args...))
-	})
+	}, nil)...)
 }
 
-func (c Config) check(errorf func(key, format string, args ...any) error) error {
-	switch {
-	case c.Capacity < 1:
-		return errorf("capacity", "%d: must be at least 1", c.Capacity)
-	case c.TransactionCapacity < 1:
-		return errorf("transactionCapacity", "%d: must be at least 1", c.TransactionCapacity)
-	case c.TransactionCapacity > c.Capacity:
-		return errorf("transactionCapacity", "%d is larger than capacity %d: lower it or raise capacity",
-			c.TransactionCapacity, c.Capacity)
-	case c.ByteCapacity < 0:
-		return errorf("byteCapacity", "%d: must not be negative (0 means unlimited)", c.ByteCapacity)
-	case c.ByteCapacityBufferPercentage < 0 || c.ByteCapacityBufferPercentage > 99:
-		return errorf("byteCapacityBufferPercentage", "%d: must be between 0 and 99", c.ByteCapacityBufferPercentage)
-	case c.KeepAlive < 0:
-		return errorf("keep-alive", "must not be negative")
-	case c.ByteCapacity > 0 && c.byteSlots() == 0:
-		return errorf("byteCapacity", "%d leaves no room for one event after the %d%% buffer: raise it to at least %d",
-			c.ByteCapacity, c.ByteCapacityBufferPercentage, slotSize*100/(100-c.ByteCapacityBufferPercentage)+1)
+// check returns a problem per bad value. Keys in unparsed hold a default
+// because what was written is not a number: checks that compare them with
+// another key are skipped rather than reporting the default.
+func (c Config) check(errorf func(key, format string, args ...any) error, unparsed map[string]bool) []error {
+	var errs []error
+	if c.Capacity < 1 {
+		errs = append(errs, errorf("capacity", "%d: must be at least 1", c.Capacity))
 	}
-	return nil
+	if c.TransactionCapacity < 1 {
+		errs = append(errs, errorf("transactionCapacity", "%d: must be at least 1", c.TransactionCapacity))
+	} else if c.TransactionCapacity > c.Capacity && c.Capacity >= 1 && !unparsed["capacity"] && !unparsed["transactionCapacity"] {
+		errs = append(errs, errorf("transactionCapacity", "%d is larger than capacity %d: lower it or raise capacity",
+			c.TransactionCapacity, c.Capacity))
+	}
+	pctOK := c.ByteCapacityBufferPercentage >= 0 && c.ByteCapacityBufferPercentage <= 99
+	if !pctOK {
+		errs = append(errs, errorf("byteCapacityBufferPercentage", "%d: must be between 0 and 99", c.ByteCapacityBufferPercentage))
+	}
+	if c.ByteCapacity < 0 {
+		errs = append(errs, errorf("byteCapacity", "%d: must not be negative (0 means unlimited)", c.ByteCapacity))
+	} else if c.ByteCapacity > 0 && pctOK && !unparsed["byteCapacityBufferPercentage"] && c.byteSlots() == 0 {
+		errs = append(errs, errorf("byteCapacity", "%d leaves no room for one event after the %d%% buffer: raise it to at least %d",
+			c.ByteCapacity, c.ByteCapacityBufferPercentage, slotSize*100/(100-c.ByteCapacityBufferPercentage)+1))
+	}
+	if c.KeepAlive < 0 {
+		errs = append(errs, errorf("keep-alive", "must not be negative"))
+	}
+	return errs
 }
 
 // byteSlots is the number of 100-byte body slots; 0 means unlimited when

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -121,9 +122,11 @@ func expandHome(p string) string {
 	return p
 }
 
-// ParseConfig reads the keys of the channel named name.
+// ParseConfig reads the keys of the channel named name. Every invalid key
+// is reported (joined), not only the first.
 func ParseConfig(name string, ctx *flume.Context) (Config, error) {
 	cfg := DefaultConfig(name)
+	var errs flume.ConfigErrors
 	var err error
 
 	dbType := strings.ToUpper(strings.TrimSpace(ctx.String("db.type", "")))
@@ -131,73 +134,77 @@ func ParseConfig(name string, ctx *flume.Context) (Config, error) {
 	case "", "DERBY", "SQLITE":
 	case "POSTGRES", "POSTGRESQL":
 	default:
-		return cfg, ctx.Errorf("db.type", "%q is not supported: use DERBY or SQLITE (embedded SQLite) or POSTGRESQL", dbType)
+		errs.Add(ctx.Errorf("db.type", "%q is not supported: use DERBY or SQLITE (embedded SQLite) or POSTGRESQL", dbType))
+		dbType = "" // checked; the URL alone decides the backend below
 	}
 	if p := strings.TrimSpace(ctx.String("path", "")); p != "" {
 		cfg.Path = expandHome(p)
 	}
+	urlOK := true
 	if raw := strings.TrimSpace(ctx.String("driver.url", "")); raw != "" {
 		backend, target, err := parseURL(raw)
 		if err != nil {
-			return cfg, ctx.Errorf("driver.url", "%v", err)
-		}
-		cfg.Backend = backend
-		if backend == BackendSQLite {
-			cfg.Path = target
+			urlOK = false
+			errs.Add(ctx.Errorf("driver.url", "%v", err))
 		} else {
-			cfg.URL = target
+			cfg.Backend = backend
+			if backend == BackendSQLite {
+				cfg.Path = target
+			} else {
+				cfg.URL = target
+			}
 		}
 	}
 	switch {
+	case !urlOK:
 	case (dbType == "POSTGRES" || dbType == "POSTGRESQL") && cfg.Backend != BackendPostgres:
-		return cfg, ctx.Errorf("db.type", "%s needs driver.url set to a postgres:// or jdbc:postgresql:// URL", dbType)
+		errs.Add(ctx.Errorf("db.type", "%s needs driver.url set to a postgres:// or jdbc:postgresql:// URL", dbType))
 	case (dbType == "DERBY" || dbType == "SQLITE") && cfg.Backend != BackendSQLite:
-		return cfg, ctx.Errorf("db.type", "%s contradicts driver.url, which names a PostgreSQL server: remove db.type or set it to POSTGRESQL", dbType)
+		errs.Add(ctx.Errorf("db.type", "%s contradicts driver.url, which names a PostgreSQL server: remove db.type or set it to POSTGRESQL", dbType))
 	}
 	if cfg.Backend == BackendPostgres && (ctx.Has("db.username") || ctx.Has("db.password")) {
-		u, err := url.Parse(cfg.URL)
-		if err != nil {
-			return cfg, ctx.Errorf("driver.url", "%v", err)
-		}
-		user := ctx.String("db.username", u.User.Username())
-		if pw, ok := ctx.Lookup("db.password"); ok {
-			u.User = url.UserPassword(user, pw.Value)
-		} else if pw, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(user, pw)
+		if u, err := url.Parse(cfg.URL); err != nil {
+			errs.Add(ctx.Errorf("driver.url", "%v", err))
 		} else {
-			u.User = url.User(user)
+			user := ctx.String("db.username", u.User.Username())
+			if pw, ok := ctx.Lookup("db.password"); ok {
+				u.User = url.UserPassword(user, pw.Value)
+			} else if pw, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(user, pw)
+			} else {
+				u.User = url.User(user)
+			}
+			cfg.URL = u.String()
 		}
-		cfg.URL = u.String()
 	}
 
 	if ctx.Has("capacity") && ctx.Has("maximum.capacity") {
-		return cfg, ctx.Errorf("capacity", "both capacity and maximum.capacity are set: keep one")
+		errs.Add(ctx.Errorf("capacity", "both capacity and maximum.capacity are set: keep one"))
 	}
 	capKey := "capacity"
 	if ctx.Has("maximum.capacity") {
 		capKey = "maximum.capacity"
 	}
-	if cfg.Capacity, err = ctx.Int(capKey, cfg.Capacity); err != nil {
-		return cfg, err
-	}
-	if cfg.TransactionCapacity, err = ctx.Int("transactionCapacity", cfg.TransactionCapacity); err != nil {
-		return cfg, err
-	}
-	if cfg.KeepAlive, err = ctx.Duration("keep-alive", cfg.KeepAlive, time.Second); err != nil {
-		return cfg, err
-	}
-	if cfg.MaxConnections, err = ctx.Int("maximum.connections", cfg.MaxConnections); err != nil {
-		return cfg, err
-	}
-	if cfg.CreateSchema, err = ctx.Bool("create.schema", cfg.CreateSchema); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.check(func(key, format string, args ...any) error {
+	unparsed := map[string]bool{}
+	cfg.Capacity, err = ctx.Int(capKey, cfg.Capacity)
+	unparsed["capacity"] = errs.Add(err)
+	cfg.TransactionCapacity, err = ctx.Int("transactionCapacity", cfg.TransactionCapacity)
+	unparsed["transactionCapacity"] = errs.Add(err)
+	cfg.KeepAlive, err = ctx.Duration("keep-alive", cfg.KeepAlive, time.Second)
+	errs.Add(err)
+	cfg.MaxConnections, err = ctx.Int("maximum.connections", cfg.MaxConnections)
+	errs.Add(err)
+	cfg.CreateSchema, err = ctx.Bool("create.schema", cfg.CreateSchema)
+	errs.Add(err)
+	for _, e := range cfg.check(func(key, format string, args ...any) error {
 		if key == "capacity" {
 			key = capKey
 		}
 		return ctx.Errorf(key, format, args...)
-	})
+	}, unparsed) {
+		errs.Add(e)
+	}
+	return cfg, errs.Err()
 }
 
 // parseURL maps a JDBC or PostgreSQL URL to a backend and its target: a file
@@ -262,34 +269,44 @@ func redact(raw string) string {
 	return raw
 }
 
-// Validate checks the configuration's values.
+// Validate checks the configuration's values and reports every problem.
 func (c Config) Validate() error {
-	return c.check(func(key, format string, args ...any) error {
+	return errors.Join(c.check(func(key, format string, args ...any) error {
 		return fmt.Errorf("jdbc channel: key %q: %s", key, fmt.Sprintf(format, args...))
-	})
+	}, nil)...)
 }
 
-func (c Config) check(errorf func(key, format string, args ...any) error) error {
+// check returns a problem per bad value. Keys in unparsed hold a default
+// because what was written is not a number: the comparison of capacities
+// is skipped rather than reporting the default.
+func (c Config) check(errorf func(key, format string, args ...any) error, unparsed map[string]bool) []error {
+	var errs []error
+	add := func(key, format string, args ...any) { errs = append(errs, errorf(key, format, args...)) }
 	switch {
 	case c.Backend != BackendSQLite && c.Backend != BackendPostgres:
-		return errorf("db.type", "backend %q is neither %q nor %q", c.Backend, BackendSQLite, BackendPostgres)
+		add("db.type", "backend %q is neither %q nor %q", c.Backend, BackendSQLite, BackendPostgres)
 	case c.Backend == BackendSQLite && c.Path == "":
-		return errorf("path", "is empty: name the SQLite file")
+		add("path", "is empty: name the SQLite file")
 	case c.Backend == BackendPostgres && c.URL == "":
-		return errorf("driver.url", "is empty: name the PostgreSQL server")
-	case c.Capacity < 0:
-		return errorf("capacity", "%d: must not be negative (0 means unlimited)", c.Capacity)
-	case c.TransactionCapacity < 1:
-		return errorf("transactionCapacity", "%d: must be at least 1", c.TransactionCapacity)
-	case c.Capacity > 0 && c.TransactionCapacity > c.Capacity:
-		return errorf("transactionCapacity", "%d is larger than capacity %d: lower it or raise capacity",
-			c.TransactionCapacity, c.Capacity)
-	case c.KeepAlive < 0:
-		return errorf("keep-alive", "must not be negative")
-	case c.MaxConnections < 1:
-		return errorf("maximum.connections", "%d: must be at least 1", c.MaxConnections)
-	case c.PollInterval < 0:
-		return errorf("pollInterval", "must not be negative")
+		add("driver.url", "is empty: name the PostgreSQL server")
 	}
-	return nil
+	if c.Capacity < 0 {
+		add("capacity", "%d: must not be negative (0 means unlimited)", c.Capacity)
+	}
+	if c.TransactionCapacity < 1 {
+		add("transactionCapacity", "%d: must be at least 1", c.TransactionCapacity)
+	} else if c.Capacity > 0 && c.TransactionCapacity > c.Capacity && !unparsed["capacity"] && !unparsed["transactionCapacity"] {
+		add("transactionCapacity", "%d is larger than capacity %d: lower it or raise capacity",
+			c.TransactionCapacity, c.Capacity)
+	}
+	if c.KeepAlive < 0 {
+		add("keep-alive", "must not be negative")
+	}
+	if c.MaxConnections < 1 {
+		add("maximum.connections", "%d: must be at least 1", c.MaxConnections)
+	}
+	if c.PollInterval < 0 {
+		add("pollInterval", "must not be negative")
+	}
+	return errs
 }

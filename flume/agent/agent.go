@@ -52,8 +52,11 @@ func New(opts Options) *Agent {
 
 // Check builds every component of cfg without starting any, and returns the
 // problems the factories report (malformed numbers, missing required keys,
-// ...). Together with the problems of config.Properties.Agent this is the
-// full validation of a configuration.
+// ...), every key of every component in one report: a factory that joins
+// several errors yields one problem per error. Together with the problems
+// of config.Properties.Agent this is the full validation of a
+// configuration; merge the two with Dedup, since a key the engine reads and
+// a component checks too (a back-off setting) is reported by both.
 func Check(cfg *config.Agent, opts Options) config.Problems {
 	_, probs := build(cfg, opts, nil)
 	probs.Sort()

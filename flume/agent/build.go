@@ -64,8 +64,8 @@ var sinkBackoff = config.DefaultBackoff
 
 // build instantiates every component of cfg through the registry. Channels
 // named in reuse are taken as they are instead of being created. Every
-// factory error is collected; the topology is usable only when no error is
-// returned.
+// factory error is collected, a joined one (flume.ConfigErrors) as one
+// problem per key; the topology is usable only when no error is returned.
 func build(cfg *config.Agent, opts Options, reuse map[string]*channelNode) (*topology, config.Problems) {
 	t := &topology{cfg: cfg}
 	var probs config.Problems
@@ -148,7 +148,9 @@ func build(cfg *config.Agent, opts Options, reuse map[string]*channelNode) (*top
 			t.sources = append(t.sources, n)
 		}
 	}
-	return t, probs
+	// A factory may report the same mistake twice (two keys checked
+	// against one bad value); the user reads it once.
+	return t, probs.Dedup()
 }
 
 func newGroup(name string, sinks []*sinkNode, proc sinkProcessor, log *slog.Logger) *groupNode {

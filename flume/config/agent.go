@@ -181,7 +181,7 @@ func (p *Properties) Agent(name string, opts Options) (*Agent, Problems) {
 	b.collect()
 	a := b.assemble()
 	b.probs.Sort()
-	return a, b.probs
+	return a, b.probs.Dedup()
 }
 
 func (b *builder) collect() {
@@ -607,6 +607,8 @@ func (b *builder) intProp(who string, props map[string]flume.Property, key strin
 // checkBatches refuses a source or sink whose batch is larger than the
 // transactionCapacity of a channel it uses: every such transaction would
 // fail (Flume 1.9+ removes the component; before that it looped forever).
+// A key whose spec says ChannelChecked is skipped: that component checks it
+// against the built channels' real limits, and one report is enough.
 func (b *builder) checkBatches(a *Agent) {
 	txCap := func(name string) (int64, flume.Location, bool) {
 		ch := a.Channel(name)
@@ -631,16 +633,16 @@ func (b *builder) checkBatches(a *Agent) {
 		}
 		for _, key := range batchKeys {
 			val, loc, set := "", c.Loc, false
-			if p, ok := c.Props[key]; ok {
-				val, loc, set = p.Value, p.Loc, true
-			} else {
-				for _, k := range c.Reg.Spec.Keys {
-					if k.Name == key {
-						val = k.Default
-					}
+			selfChecked := false
+			for _, k := range c.Reg.Spec.Keys {
+				if k.Name == key {
+					val, selfChecked = k.Default, k.ChannelChecked
 				}
 			}
-			if val == "" {
+			if p, ok := c.Props[key]; ok {
+				val, loc, set = p.Value, p.Loc, true
+			}
+			if val == "" || selfChecked {
 				continue
 			}
 			n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)

@@ -94,37 +94,96 @@ type InvalidError struct {
 
 func (e *InvalidError) Error() string { return e.msg }
 
-// AsProblems turns err into problems: a *flume.ConfigError (or several joined
-// with errors.Join) keeps its location; anything else is attributed to the
+// Dedup returns ps without repeated problems (same severity, location,
+// component, key and message), keeping the first of each. Two checks that
+// see the same mistake, such as the engine's and a component's check of a
+// back-off key, are then reported once.
+func (ps Problems) Dedup() Problems {
+	type id struct {
+		sev                 Severity
+		loc                 flume.Location
+		component, key, msg string
+	}
+	seen := make(map[id]bool, len(ps))
+	out := ps[:0:0]
+	for _, p := range ps {
+		k := id{p.Severity, p.Err.Loc, p.Err.Component, p.Err.Key, p.Err.Msg}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+// AsProblems turns err into problems: a *flume.ConfigError keeps its
+// location; an error joining several (errors.Join, flume.ConfigErrors, or
+// anything with Unwrap() []error), even under a wrapper that adds context,
+// yields one problem per joined error; anything else is attributed to the
 // component at loc.
 func AsProblems(sev Severity, err error, component string, loc flume.Location) Problems {
 	if err == nil {
 		return nil
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out Problems
-		for _, e := range j.Unwrap() {
-			out = append(out, AsProblems(sev, e, component, loc)...)
-		}
-		return out
-	}
-	var ce *flume.ConfigError
-	if errors.As(err, &ce) {
-		if ce.Component == "" {
-			cp := *ce
-			cp.Component = component
-			ce = &cp
-		}
-		if ce.Loc == (flume.Location{}) {
-			cp := *ce
-			cp.Loc = loc
-			ce = &cp
-		}
-		return Problems{{Severity: sev, Err: ce}}
-	}
 	var ie *InvalidError
 	if errors.As(err, &ie) {
 		return ie.Problems
 	}
-	return Problems{{Severity: sev, Err: &flume.ConfigError{Loc: loc, Component: component, Msg: err.Error()}}}
+	var out Problems
+	for _, e := range leaves(err) {
+		out = append(out, asProblem(sev, e, component, loc))
+	}
+	return out
+}
+
+// leaves returns the errors joined in err, each as one error: a
+// *flume.ConfigError found down a chain of single wrappers stands for the
+// chain (its location says more than the wrappers' context), and a chain
+// without one is kept whole so that its context stays in the message.
+func leaves(err error) []error {
+	if _, ok := err.(*flume.ConfigError); ok {
+		return []error{err}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		var out []error
+		for _, e := range u.Unwrap() {
+			if e != nil {
+				out = append(out, leaves(e)...)
+			}
+		}
+		return out
+	case interface{ Unwrap() error }:
+		inner := u.Unwrap()
+		if inner == nil {
+			return []error{err}
+		}
+		in := leaves(inner)
+		if len(in) == 1 {
+			if _, ok := in[0].(*flume.ConfigError); !ok {
+				return []error{err}
+			}
+		}
+		return in
+	}
+	return []error{err}
+}
+
+func asProblem(sev Severity, err error, component string, loc flume.Location) Problem {
+	ce, ok := err.(*flume.ConfigError)
+	if !ok {
+		return Problem{Severity: sev, Err: &flume.ConfigError{Loc: loc, Component: component, Msg: err.Error()}}
+	}
+	if ce.Component == "" || ce.Loc == (flume.Location{}) {
+		cp := *ce
+		if cp.Component == "" {
+			cp.Component = component
+		}
+		if cp.Loc == (flume.Location{}) {
+			cp.Loc = loc
+		}
+		ce = &cp
+	}
+	return Problem{Severity: sev, Err: ce}
 }

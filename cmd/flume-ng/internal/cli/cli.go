@@ -202,7 +202,7 @@ func load(o *options) (*config.Agent, config.Problems, error) {
 	cfg, probs := props.Agent(o.name, config.Options{Sys: o.props})
 	probs = append(probs, agent.Check(cfg, agent.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})...)
 	probs.Sort()
-	return cfg, probs, nil
+	return cfg, probs.Dedup(), nil
 }
 
 func printProblems(w io.Writer, probs config.Problems) {
