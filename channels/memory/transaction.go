@@ -8,6 +8,8 @@ import (
 	"ampsflume/flume"
 )
 
+var _ flume.BatchTaker = (*transaction)(nil)
+
 type txState uint8
 
 const (
@@ -84,6 +86,13 @@ func (t *transaction) Put(e *flume.Event) error {
 	return nil
 }
 
+// takeFull counts and reports a take beyond transactionCapacity.
+func (t *transaction) takeFull() error {
+	t.ch.counter.EventTakeError.Add(1)
+	return t.ch.errorf("take", fmt.Errorf("%w: take list of capacity %d is full; take fewer events per transaction or raise transactionCapacity",
+		flume.ErrTransactionFull, t.txCap))
+}
+
 func (t *transaction) Take() (*flume.Event, error) {
 	if t.state != txOpen {
 		return nil, t.stateError("take")
@@ -91,9 +100,7 @@ func (t *transaction) Take() (*flume.Event, error) {
 	c := t.ch
 	t.takeAttempts++
 	if len(t.takes) >= t.txCap {
-		c.counter.EventTakeError.Add(1)
-		return nil, c.errorf("take", fmt.Errorf("%w: take list of capacity %d is full; take fewer events per transaction or raise transactionCapacity",
-			flume.ErrTransactionFull, t.txCap))
+		return nil, t.takeFull()
 	}
 	c.mu.Lock()
 	var deadline time.Time
@@ -133,6 +140,50 @@ func (t *transaction) Take() (*flume.Event, error) {
 	t.takes = append(t.takes, e)
 	t.takeSlots += slots(e)
 	return e, nil
+}
+
+// TakeBatch is Take up to max times under one lock: the first take follows
+// Take's rules (it may wait for events), the others take what is queued.
+func (t *transaction) TakeBatch(dst []*flume.Event, max int) ([]*flume.Event, error) {
+	if max <= 0 {
+		return dst, nil
+	}
+	e, err := t.Take()
+	if err != nil || e == nil {
+		return dst, err
+	}
+	dst = append(dst, e)
+	c := t.ch
+	var fail error
+	c.mu.Lock()
+	for range max - 1 {
+		// The checks of Take, in its order, for each further take.
+		t.takeAttempts++
+		if len(t.takes) >= t.txCap {
+			fail = flume.ErrTransactionFull
+			break
+		}
+		if c.stopped {
+			fail = flume.ErrChannelClosed
+			break
+		}
+		if c.queue.len() == 0 {
+			break
+		}
+		e := c.queue.popFront()
+		t.takes = append(t.takes, e)
+		t.takeSlots += slots(e)
+		dst = append(dst, e)
+	}
+	c.mu.Unlock()
+	switch fail {
+	case nil:
+		return dst, nil
+	case flume.ErrTransactionFull:
+		return dst, t.takeFull()
+	default:
+		return dst, c.errorf("take", fail)
+	}
 }
 
 func (t *transaction) Commit() error {

@@ -42,6 +42,10 @@ type Sink struct {
 	batchSize int
 	channel   flume.Channel
 	counter   *flume.SinkCounter
+	// taken is reused by every Process (the engine calls a sink from one
+	// goroutine at a time); it is cleared after each batch so that it holds
+	// no event alive.
+	taken []*flume.Event
 }
 
 // New returns a null sink. A nil counter is replaced by a fresh one.
@@ -72,18 +76,14 @@ func (s *Sink) Process(context.Context) (flume.Status, error) {
 		s.counter.ChannelReadFail.Add(1)
 		return flume.Backoff, fmt.Errorf("null sink %q: %w", s.name, err)
 	}
-	n := 0
-	for n < s.batchSize {
-		e, err := tx.Take()
-		if err != nil {
-			s.counter.ChannelReadFail.Add(1)
-			_ = tx.Rollback()
-			return flume.Backoff, fmt.Errorf("null sink %q: %w", s.name, err)
-		}
-		if e == nil {
-			break
-		}
-		n++
+	taken, err := flume.TakeBatch(tx, s.taken[:0], s.batchSize)
+	n := len(taken)
+	clear(taken)
+	s.taken = taken[:0]
+	if err != nil {
+		s.counter.ChannelReadFail.Add(1)
+		_ = tx.Rollback()
+		return flume.Backoff, fmt.Errorf("null sink %q: %w", s.name, err)
 	}
 	s.counter.EventDrainAttempt.Add(int64(n))
 	if err := tx.Commit(); err != nil {

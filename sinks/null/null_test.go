@@ -70,3 +70,31 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// A take that fails rolls the batch back: the events stay in the channel,
+// the failure is counted, and the sink keeps no event.
+func TestTakeFailureRollsBack(t *testing.T) {
+	ch := newChannel(t, 10)
+	// batchSize above the channel's transactionCapacity (the factory
+	// refuses this; New does not), so the 11th take fails.
+	s, err := New("k1", 20, ch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Process(context.Background())
+	if err == nil || !errors.Is(err, flume.ErrTransactionFull) || st != flume.Backoff {
+		t.Fatalf("Process = %v, %v; want Backoff and a transaction-full error", st, err)
+	}
+	if ch.Size() != 10 {
+		t.Fatalf("channel holds %d after the rollback, want 10", ch.Size())
+	}
+	c := s.Counter()
+	if c.ChannelReadFail.Load() != 1 || c.EventDrainSuccess.Load() != 0 {
+		t.Fatalf("counters %+v", c.Metrics())
+	}
+	for i, e := range s.taken[:cap(s.taken)] {
+		if e != nil {
+			t.Fatalf("the sink still holds event %d", i)
+		}
+	}
+}
