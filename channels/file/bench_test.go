@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"ampsflume/flume"
 )
@@ -200,6 +201,83 @@ func BenchmarkReplay1M(b *testing.B) {
 				c.abandon()
 				b.StartTimer()
 			}
+		})
+	}
+}
+
+// BenchmarkCommitVsRaw is BenchmarkCommit with the channel and the raw loop
+// interleaved: every iteration commits one batch through the channel and
+// appends and fsyncs the same bytes in the raw file, alternating which goes
+// first. A shared disk's throughput drifts by a factor of two within
+// seconds, so only measurements taken side by side give a ratio that means
+// something. It reports both times per batch and ratio = raw time / channel
+// time (the channel's throughput as a fraction of the disk's raw limit).
+func BenchmarkCommitVsRaw(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		const batch = 1000
+		b.Run(fmt.Sprintf("batch=%d/size=%d", batch, size), func(b *testing.B) {
+			evs := benchEvents(batch, size)
+			c, err := New("bench", benchConfig(b), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			defer c.Stop()
+			f, err := os.OpenFile(filepath.Join(b.TempDir(), "raw"), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			var buf []byte
+			for _, e := range evs {
+				buf = appendPut(buf, 1, e)
+			}
+			buf = appendMarker(buf, recCommit, 1)
+			channel := func() {
+				tx := c.NewTransaction()
+				if err := tx.Begin(); err != nil {
+					b.Fatal(err)
+				}
+				for _, e := range evs {
+					if err := tx.Put(e); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					b.Fatal(err)
+				}
+				tx.Close()
+			}
+			raw := func() {
+				if _, err := f.Write(buf); err != nil {
+					b.Fatal(err)
+				}
+				if err := f.Sync(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var chT, rawT time.Duration
+			b.SetBytes(int64(len(buf)))
+			b.ResetTimer()
+			for i := range b.N {
+				t0 := time.Now()
+				if i%2 == 0 {
+					channel()
+					t1 := time.Now()
+					raw()
+					chT, rawT = chT+t1.Sub(t0), rawT+time.Since(t1)
+				} else {
+					raw()
+					t1 := time.Now()
+					channel()
+					rawT, chT = rawT+t1.Sub(t0), chT+time.Since(t1)
+				}
+			}
+			b.ReportMetric(float64(chT.Nanoseconds())/float64(b.N), "channel-ns/batch")
+			b.ReportMetric(float64(rawT.Nanoseconds())/float64(b.N), "raw-ns/batch")
+			b.ReportMetric(rawT.Seconds()/chT.Seconds(), "ratio")
 		})
 	}
 }

@@ -107,10 +107,13 @@ type segment struct {
 }
 
 // wal is the write-ahead log: a sequence of segments, one of them active.
-// Appends are serialised by the channel; fsyncs are batched by a flusher
-// goroutine (group commit): each committer appends its records and then
-// waits until the flusher's next fsync covers its position, so concurrent
-// commits share one fsync.
+// Appends are serialised by the channel; fsyncs are batched (group commit):
+// a committer that finds no fsync under way runs one itself, covering
+// everything appended so far, and committers arriving meanwhile wait for
+// the next one, which one of them runs. Concurrent commits thus share an
+// fsync, and a lone committer pays no hand-off to another goroutine (two
+// wake-ups per commit, which on a loaded machine cost as much as a small
+// batch's write).
 type wal struct {
 	fs      fs
 	dirs    []string
@@ -135,14 +138,14 @@ type wal struct {
 	synced  ptr
 	syncErr error
 	closed  bool
-	kick    chan struct{}
+	syncing bool // a committer is running an fsync for the others
 	done    chan struct{}
 	wg      sync.WaitGroup
 }
 
 func newWAL(fsys fs, dirs []string, maxSize int64) *wal {
 	w := &wal{fs: fsys, dirs: dirs, maxSize: maxSize, segs: map[uint32]*segment{},
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		done: make(chan struct{})}
 	w.cond = sync.NewCond(&w.syncMu)
 	return w
 }
@@ -288,22 +291,21 @@ func (w *wal) activeSegment() uint32 {
 	return w.active.id
 }
 
-// startFlusher runs the group-commit goroutine. With interval > 0 it also
-// fsyncs on that period (fsyncPerTransaction=false).
+// startFlusher runs the goroutine that fsyncs every interval when commits
+// do not wait for durability (fsyncPerTransaction=false). Committers that
+// do wait run their fsyncs themselves (waitSynced).
 func (w *wal) startFlusher(interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		var tick <-chan time.Time
-		if interval > 0 {
-			t := time.NewTicker(interval)
-			defer t.Stop()
-			tick = t.C
-		}
+		t := time.NewTicker(interval)
+		defer t.Stop()
 		for {
 			select {
-			case <-w.kick:
-			case <-tick:
+			case <-t.C:
 			case <-w.done:
 				return
 			}
@@ -321,14 +323,17 @@ func (w *wal) syncNow() {
 		return
 	}
 	s, target := w.active, w.end()
-	w.mu.Unlock()
 	w.syncMu.Lock()
 	already := w.synced >= target
 	w.syncMu.Unlock()
 	if already {
+		w.mu.Unlock()
 		return
 	}
+	// Taken before mu is released, so that the segment cannot be rolled
+	// away and closed between choosing it and fsyncing it.
 	w.fileMu.RLock()
+	w.mu.Unlock()
 	err := s.f.Sync()
 	w.fileMu.RUnlock()
 	if err != nil {
@@ -343,7 +348,10 @@ func (w *wal) syncNow() {
 	w.syncMu.Unlock()
 }
 
-// waitSynced blocks until the log is durable up to p.
+// waitSynced blocks until the log is durable up to p. The first committer
+// to find no fsync under way runs it (it covers the appends of everyone
+// waiting); the others wait for it and, if it did not reach their
+// position, elect the next one among themselves.
 func (w *wal) waitSynced(p ptr) error {
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
@@ -354,11 +362,16 @@ func (w *wal) waitSynced(p ptr) error {
 		if w.closed {
 			return flume.ErrChannelClosed
 		}
-		select {
-		case w.kick <- struct{}{}:
-		default:
+		if w.syncing {
+			w.cond.Wait()
+			continue
 		}
-		w.cond.Wait()
+		w.syncing = true
+		w.syncMu.Unlock()
+		w.syncNow()
+		w.syncMu.Lock()
+		w.syncing = false
+		w.cond.Broadcast()
 	}
 	return nil
 }
