@@ -1,9 +1,13 @@
 package aggregate
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"testing"
+
+	"ampsflume/filter"
 )
 
 // TestOrdSet checks the ordered multiset against a sorted slice model
@@ -50,5 +54,97 @@ func TestOrdSet(t *testing.T) {
 	}
 	if s.tree == nil {
 		t.Fatal("the set never grew into a tree")
+	}
+}
+
+// TestOrdSetMixed checks min, max and their representation over numbers,
+// booleans, numeric strings and other strings against a model (a list of
+// distinct values with the representation seen when each appeared), in a
+// set that stays small and in one that grows into a tree.
+func TestOrdSetMixed(t *testing.T) {
+	for _, distinct := range []int{40, 600} {
+		t.Run(fmt.Sprint(distinct), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(3, uint64(distinct)))
+			var s ordSet
+			type item struct {
+				k     ordItem
+				val   filter.Value
+				count int
+			}
+			var model []*item
+			var present []filter.Value // every occurrence, to pick removals
+			gen := func() filter.Value {
+				n := r.IntN(distinct)
+				switch r.IntN(5) {
+				case 0:
+					return filter.IntValue(int64(n))
+				case 1:
+					return filter.NumberValue(float64(n))
+				case 2:
+					return filter.StringValue(strconv.Itoa(n)) // numeric string
+				case 3:
+					return filter.BoolValue(n%2 == 0)
+				}
+				return filter.StringValue("s" + strconv.Itoa(n))
+			}
+			find := func(k ordItem) int {
+				for i, it := range model {
+					if !ordLess(it.k, k) && !ordLess(k, it.k) {
+						return i
+					}
+				}
+				return -1
+			}
+			for i := 0; i < 3000; i++ {
+				if len(present) == 0 || r.IntN(3) > 0 {
+					val := gen()
+					k, _ := ordKey(val)
+					k.kind, k.isInt, k.b = val.Kind, val.IsInt, val.Bool
+					if val.Kind == filter.String {
+						k.str = val.Str
+					}
+					s.add(k)
+					present = append(present, val)
+					if j := find(k); j >= 0 {
+						model[j].count++
+					} else {
+						model = append(model, &item{k: k, val: val, count: 1})
+					}
+				} else {
+					j := r.IntN(len(present))
+					k, _ := ordKey(present[j])
+					present = append(present[:j], present[j+1:]...)
+					s.remove(k)
+					m := find(k)
+					if model[m].count--; model[m].count == 0 {
+						model = append(model[:m], model[m+1:]...)
+					}
+				}
+				if s.len() != len(model) {
+					t.Fatalf("step %d: len %d, model %d", i, s.len(), len(model))
+				}
+				for _, isMax := range []bool{false, true} {
+					var best *item
+					for _, it := range model {
+						if best == nil || (!isMax && ordLess(it.k, best.k)) || (isMax && ordLess(best.k, it.k)) {
+							best = it
+						}
+					}
+					var it ordItem
+					var ok bool
+					if isMax {
+						it, ok = s.max()
+					} else {
+						it, ok = s.min()
+					}
+					if ok != (best != nil) || (ok && it.value() != best.val) {
+						t.Fatalf("step %d max=%v: got %#v %v, want %+v", i, isMax, it.value(), ok, best)
+					}
+				}
+			}
+			if (s.tree != nil) != (distinct > smallSetMax/2) {
+				t.Fatalf("tree %v with %d distinct values", s.tree != nil, distinct)
+			}
+		})
 	}
 }
