@@ -238,3 +238,30 @@ func TestBatchAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per batch of %d, want at most %d", allocs, batch, batch+4)
 	}
 }
+
+func TestIncrement(t *testing.T) {
+	for _, n := range []int64{0, 1, 8, 9, 10, 19, 99, 100, 109, 199, 999, 1999, 9999999, 1<<62 - 1, 922337203685477580} {
+		var buf [20]byte
+		got := string(increment(strconv.AppendInt(buf[:0], n, 10)))
+		if want := strconv.FormatInt(n+1, 10); got != want {
+			t.Errorf("increment(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// BenchmarkProcess measures the source alone: batches of 1000 handed to a
+// processor that discards them.
+func BenchmarkProcess(b *testing.B) {
+	const batch = 1000
+	s, err := New("r1", Config{BatchSize: batch, TotalEvents: 1 << 62}, discard{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Process(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+}
