@@ -18,25 +18,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ampsflume/internal/buildbin"
+	"ampsflume/internal/poll"
 )
 
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "flume-ng-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "flume-ng")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(buildbin.Main(m, func(s buildbin.Set) { binary = s.Path("flume-ng") }, false, "cmd/flume-ng"))
 }
 
 // lockedBuffer collects a child's stderr while the test reads it.
@@ -55,21 +45,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-func checkFor(t *testing.T, total time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // readLines returns every line of every file in dir, files in name order.
@@ -148,7 +123,7 @@ agent.sinks.files.sink.batchSize = 1000
 	for i := range want {
 		want[i] = strconv.Itoa(i)
 	}
-	checkFor(t, 30*time.Second, func() error {
+	poll.Until(t, 30*time.Second, func() error {
 		got, err := readLines(out)
 		if err != nil {
 			return err
@@ -171,7 +146,7 @@ agent.sinks.files.sink.batchSize = 1000
 	if !strings.HasPrefix(addr[1], "127.0.0.1:") {
 		t.Fatalf("monitor bound to %s", addr[1])
 	}
-	checkFor(t, 10*time.Second, func() error {
+	poll.Until(t, 10*time.Second, func() error {
 		resp, err := http.Get("http://" + addr[1] + "/metrics")
 		if err != nil {
 			return err
@@ -267,21 +242,21 @@ func TestReloadOnChange(t *testing.T) {
 			return nil
 		}
 	}
-	checkFor(t, 20*time.Second, lines(out1, 100))
+	poll.Until(t, 20*time.Second, lines(out1, 100))
 	bump := func(text string) {
 		os.WriteFile(file, []byte(text), 0o644)
 		future := time.Now().Add(time.Duration(len(text)) * time.Second)
 		os.Chtimes(file, future, future)
 	}
 	bump(conf(out2, "a.channels.c.capacity = lots\n"))
-	checkFor(t, 20*time.Second, func() error {
+	poll.Until(t, 20*time.Second, func() error {
 		if !strings.Contains(stderr.String(), "new configuration refused") || !strings.Contains(stderr.String(), `key "capacity"`) {
 			return fmt.Errorf("no refusal:\n%s", stderr.String())
 		}
 		return nil
 	})
 	bump(conf(out2, "a.channels.c.capacity = 500\n"))
-	checkFor(t, 20*time.Second, lines(out2, 100))
+	poll.Until(t, 20*time.Second, lines(out2, 100))
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-exited:
@@ -330,7 +305,7 @@ a.sinks.log.channel = c
 	})
 	listening := regexp.MustCompile(`"netcat source listening" .*addr=(\S+)`)
 	var addr string
-	checkFor(t, 20*time.Second, func() error {
+	poll.Until(t, 20*time.Second, func() error {
 		m := listening.FindStringSubmatch(stderr.String())
 		if m == nil {
 			return fmt.Errorf("no listening line in:\n%s", stderr.String())
@@ -348,7 +323,7 @@ a.sinks.log.channel = c
 	if err != nil || ack != "OK\n" {
 		t.Fatalf("netcat answered %q, %v", ack, err)
 	}
-	checkFor(t, 20*time.Second, func() error {
+	poll.Until(t, 20*time.Second, func() error {
 		if !strings.Contains(stderr.String(), `msg="Event: { headers:{} body: 68 65 6C 6C 6F`) {
 			return fmt.Errorf("no logged event in:\n%s", stderr.String())
 		}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -16,28 +15,22 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"ampsflume/internal/buildbin"
 )
 
-// binary is bin/flume-ng built for the multi-hop test.
+// binary is flume-ng built for the multi-hop test.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "avro-chain")
+	bins, err := buildbin.Build(false, "cmd/flume-ng")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	_, here, _, _ := runtime.Caller(0)
-	binary = filepath.Join(dir, "flume-ng")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/flume-ng")
-	build.Dir = filepath.Join(filepath.Dir(here), "..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build flume-ng: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binary = bins.Path("flume-ng")
 	code := m.Run()
-	os.RemoveAll(dir)
+	bins.Remove()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, err)

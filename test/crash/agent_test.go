@@ -37,23 +37,6 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// checkFor polls fn until it returns nil, failing the test with fn's last
-// error when total has passed.
-func checkFor(t *testing.T, total time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // agent is one flume-ng child process.
 type agent struct {
 	cmd    *exec.Cmd

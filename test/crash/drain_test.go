@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ampsflume/internal/poll"
 )
 
 // TestKillWhileDraining fills a file channel with the numbers 0..N-1 (agent
@@ -58,7 +60,7 @@ drain.sinks = k
 		} else {
 			before := outputBytes(out)
 			grow := int64(1 + r.IntN(1500))
-			checkFor(t, 30*time.Second, func() error {
+			poll.Until(t, 30*time.Second, func() error {
 				if err := a.alive(); err != nil {
 					return err
 				}
@@ -84,7 +86,7 @@ drain.sinks = k
 
 	final := startAgent(t, drain, "drain")
 	var o output
-	checkFor(t, 60*time.Second, func() error {
+	poll.Until(t, 60*time.Second, func() error {
 		if err := final.alive(); err != nil {
 			return err
 		}
@@ -163,7 +165,7 @@ func waitChannelSize(t *testing.T, a *agent, n int) {
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
-	checkFor(t, 60*time.Second, func() error {
+	poll.Until(t, 60*time.Second, func() error {
 		if err := a.alive(); err != nil {
 			return err
 		}

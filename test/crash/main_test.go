@@ -1,29 +1,15 @@
 package crash
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"ampsflume/internal/buildbin"
 )
 
 // binary is the flume-ng executable built for the tests.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "crash-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "flume-ng")
-	if out, err := exec.Command("go", "build", "-o", binary, "ampsflume/cmd/flume-ng").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build flume-ng: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(buildbin.Main(m, func(s buildbin.Set) { binary = s.Path("flume-ng") }, false, "cmd/flume-ng"))
 }

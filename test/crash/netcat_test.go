@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ampsflume/internal/poll"
 )
 
 // TestKillWhileAcking runs netcat (one OK per event, sent only after the
@@ -55,7 +57,7 @@ nc.sources.src.ack-every-event = true
 	c.run(t, final, -1, r)
 	total := c.next
 	var o output
-	checkFor(t, 60*time.Second, func() error {
+	poll.Until(t, 60*time.Second, func() error {
 		if err := final.alive(); err != nil {
 			return err
 		}
@@ -99,7 +101,7 @@ func (c *ackClient) run(t *testing.T, a *agent, killAfter int, r *rand.Rand) {
 	t.Helper()
 	const window = 16
 	var addr string
-	checkFor(t, 30*time.Second, func() error {
+	poll.Until(t, 30*time.Second, func() error {
 		if err := a.alive(); err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"ampsflume/internal/poll"
 )
 
 // TestKillDuringPutsReopens runs an unbounded seq source into a file channel
@@ -32,7 +34,7 @@ seq.sources.gen.batchSize = 100
 		// The channel reopened and events flow: the sink wrote something
 		// new in this run.
 		before := outputBytes(out)
-		checkFor(t, 30*time.Second, func() error {
+		poll.Until(t, 30*time.Second, func() error {
 			if err := a.alive(); err != nil {
 				return err
 			}
@@ -50,7 +52,7 @@ seq.sources.gen.batchSize = 100
 	}
 	final := startAgent(t, conf, "seq")
 	before := outputBytes(out)
-	checkFor(t, 30*time.Second, func() error {
+	poll.Until(t, 30*time.Second, func() error {
 		if err := final.alive(); err != nil {
 			return err
 		}

@@ -20,6 +20,7 @@ import (
 
 	ampsclient "ampsflume/amps"
 	"ampsflume/ampserver"
+	"ampsflume/internal/poll"
 )
 
 // lockedBuffer collects a child's stderr while the test reads it.
@@ -38,23 +39,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// checkFor polls fn until it returns nil, failing the test with fn's last
-// error when total has passed.
-func checkFor(t *testing.T, total time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // agent is one flume-ng child process.
@@ -353,7 +337,7 @@ func TestExactlyOnceThroughKills(t *testing.T) {
 			// A kill once some of the chunk reached the output: the
 			// chunk is at least 20 orders of about 25 bytes.
 			grow := int64(1 + rng.IntN(400))
-			checkFor(t, 30*time.Second, func() error {
+			poll.Until(t, 30*time.Second, func() error {
 				if err := a.alive(); err != nil {
 					return err
 				}
@@ -375,7 +359,7 @@ func TestExactlyOnceThroughKills(t *testing.T) {
 	// The final run drains everything and stops cleanly.
 	publishChunk(30)
 	a := startAgent(t, conf, stderr)
-	checkFor(t, 60*time.Second, func() error {
+	poll.Until(t, 60*time.Second, func() error {
 		if err := a.alive(); err != nil {
 			return err
 		}

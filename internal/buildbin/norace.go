@@ -1,0 +1,5 @@
+//go:build !race
+
+package buildbin
+
+const raceEnabled = false
