@@ -115,6 +115,9 @@ var ackOrder = []string{AckReceived, AckParsed, AckProcessed, AckPersisted, AckC
 
 func parseAcks(list string) ackSet {
 	var s ackSet
+	if list == "" {
+		return s
+	}
 	for _, a := range strings.Split(list, ",") {
 		s |= ackBits[strings.TrimSpace(a)]
 	}

@@ -39,6 +39,8 @@ type conn struct {
 	readTimeout atomic.Int64
 	hbOnce      sync.Once
 
+	alloc msgAlloc // reader goroutine only
+
 	// stop is closed by close(): it releases a reader blocked on a stalled
 	// consumer. done is closed when the connection is down, err says why.
 	stop        chan struct{}
@@ -204,7 +206,7 @@ func (cn *conn) dispatch(h *wire.Header, payload []byte) error {
 		routes := cn.lookup(h)
 		base := *h
 		return wire.ForEachRecord(payload, func(rh *wire.Header, data []byte) error {
-			m := newMessage(rh, data)
+			m := cn.alloc.message(rh, data)
 			m.Command = MsgSow
 			m.QueryID = base.QueryID
 			if m.Topic == "" {
@@ -230,7 +232,7 @@ func (cn *conn) dispatch(h *wire.Header, payload []byte) error {
 			}
 			return nil
 		}
-		m := newMessage(h, payload)
+		m := cn.alloc.message(h, payload)
 		routes := cn.lookup(h)
 		for _, r := range routes {
 			cn.ack(r, m)
@@ -240,7 +242,7 @@ func (cn *conn) dispatch(h *wire.Header, payload []byte) error {
 		}
 		return nil
 	default:
-		m := newMessage(h, payload)
+		m := cn.alloc.message(h, payload)
 		cn.deliver(cn.lookup(h), m)
 		return nil
 	}

@@ -55,3 +55,51 @@ func newMessage(h *wire.Header, data []byte) *Message {
 	}
 	return m
 }
+
+// msgAlloc hands out Messages and payload copies carved from larger blocks,
+// so that a stream of small messages costs a few allocations per block
+// instead of two per message. A block stays alive while any message carved
+// from it does: at most msgBlock Messages or payloadBlock bytes are retained
+// by one long-lived message. A msgAlloc belongs to one goroutine (the
+// connection's reader).
+type msgAlloc struct {
+	msgs []Message
+	buf  []byte
+}
+
+const (
+	msgBlock     = 16
+	payloadBlock = 16 << 10
+	// Payloads above this size get an allocation of their own.
+	payloadShared = 1 << 10
+)
+
+func (a *msgAlloc) message(h *wire.Header, data []byte) *Message {
+	if len(a.msgs) == 0 {
+		a.msgs = make([]Message, msgBlock)
+	}
+	m := &a.msgs[0]
+	a.msgs = a.msgs[1:]
+	m.Header = *h
+	if m.Command == "p" {
+		m.Command = MsgPublish
+	}
+	if len(data) > 0 {
+		m.Data = a.copy(data)
+	}
+	return m
+}
+
+// copy returns a private copy of b whose capacity ends with it, so that an
+// append by the owner reallocates instead of overwriting its neighbour.
+func (a *msgAlloc) copy(b []byte) []byte {
+	if len(b) > payloadShared {
+		return append([]byte(nil), b...)
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, payloadBlock)
+	}
+	off := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return a.buf[off:len(a.buf):len(a.buf)]
+}

@@ -23,7 +23,37 @@ func (realClock) AfterFunc(d time.Duration, f func()) Timer {
 	return time.AfterFunc(d, f)
 }
 
-// timestamp formats t as AMPS does: ISO-8601 basic form, microseconds, UTC.
+// timestampLayout is AMPS's timestamp: ISO-8601 basic form, microseconds, UTC.
+const timestampLayout = "20060102T150405.000000Z"
+
+// timestamp formats t as AMPS does. Every publish is stamped, so this is
+// written out by hand: time.Format parses its layout on every call, which
+// cost more than the rest of the publish path.
 func timestamp(t time.Time) string {
-	return t.UTC().Format("20060102T150405.000000Z")
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.Format(timestampLayout)
+	}
+	hour, minute, sec := t.Clock()
+	var b [len(timestampLayout)]byte
+	digits(b[0:4], year)
+	digits(b[4:6], int(month))
+	digits(b[6:8], day)
+	b[8] = 'T'
+	digits(b[9:11], hour)
+	digits(b[11:13], minute)
+	digits(b[13:15], sec)
+	b[15] = '.'
+	digits(b[16:22], t.Nanosecond()/1000) // truncated, as Format does
+	b[22] = 'Z'
+	return string(b[:])
+}
+
+// digits writes v zero-padded into all of dst.
+func digits(dst []byte, v int) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
 }

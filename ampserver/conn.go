@@ -65,6 +65,7 @@ type client struct {
 	// Outbound queue: bounded by bytes; the writer goroutine drains it.
 	outMu    sync.Mutex
 	out      [][]byte
+	block    []byte // where sendFrame encodes small frames
 	outBytes int
 	closed   bool
 	wake     chan struct{}
@@ -186,10 +187,34 @@ func (c *client) dispatch(h *wire.Header, payload []byte) bool {
 	return true
 }
 
+// Outbound frames of small messages are encoded one after the other into
+// blocks of frameBlock bytes instead of an allocation each: a frame is
+// never written to again once queued, and a block is garbage once the
+// writer has sent every frame in it.
+const (
+	frameBlock   = 64 << 10
+	frameReserve = 512     // room kept for a delivery's header
+	frameShared  = 4 << 10 // larger payloads get a frame of their own
+)
+
 // sendFrame queues one message. It never blocks: a client whose queue
 // would exceed its limit is disconnected as a slow consumer.
 func (c *client) sendFrame(h *wire.Header, payload []byte) {
-	c.enqueue(wire.AppendFrame(make([]byte, 0, 160+len(payload)), h, payload))
+	if len(payload) > frameShared {
+		c.enqueue(wire.AppendFrame(make([]byte, 0, 160+len(payload)), h, payload))
+		return
+	}
+	c.outMu.Lock()
+	if c.closed {
+		c.outMu.Unlock()
+		return
+	}
+	if cap(c.block)-len(c.block) < frameReserve+len(payload) {
+		c.block = make([]byte, 0, frameBlock)
+	}
+	off := len(c.block)
+	c.block = wire.AppendFrame(c.block, h, payload)
+	c.enqueueLocked(c.block[off:len(c.block):len(c.block)])
 }
 
 func (c *client) enqueue(frame []byte) {
@@ -198,6 +223,11 @@ func (c *client) enqueue(frame []byte) {
 		c.outMu.Unlock()
 		return
 	}
+	c.enqueueLocked(frame)
+}
+
+// enqueueLocked queues frame; outMu is held and is released.
+func (c *client) enqueueLocked(frame []byte) {
 	if c.outBytes+len(frame) > c.srv.cfg.MaxOutboundBytes {
 		queued := c.outBytes
 		c.outMu.Unlock()
@@ -279,6 +309,7 @@ func (c *client) close(reason string) {
 	}
 	c.closed = true
 	c.out = nil
+	c.block = nil
 	c.outBytes = 0
 	c.outMu.Unlock()
 	close(c.done)

@@ -10,8 +10,12 @@ import (
 // and ignoring unknown keys; it returns the number of bytes consumed.
 //
 // The parser is a single forward scan. Keys are matched without allocating;
-// only string values that are kept are copied out of b.
+// only string values that are kept are copied out of b, and a value equal to
+// the one the same field of h held before the call is not copied again: a
+// reader that parses every frame into one Header allocates nothing for the
+// fields that repeat from message to message (command, topic, sub_id, ...).
 func ParseHeader(b []byte, h *Header) (n int, err error) {
+	prev := *h
 	h.Reset()
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -71,7 +75,7 @@ func ParseHeader(b []byte, h *Header) (n int, err error) {
 			return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
 		}
 		if !isNull {
-			if err := h.set(key, raw, quoted, escaped); err != nil {
+			if err := h.set(&prev, key, raw, quoted, escaped); err != nil {
 				return 0, err
 			}
 		}
@@ -336,64 +340,70 @@ func atou(b []byte) (uint64, bool) {
 	return v, true
 }
 
-// set stores one header field. The switch on string(key) compiles to a
-// comparison without allocating.
-func (h *Header) set(key, raw []byte, quoted, escaped bool) error {
-	str := func() string { return valueString(raw, escaped) }
+// set stores one header field; prev holds the fields' earlier values, kept
+// when unchanged. The switch on string(key) and the comparisons with prev
+// compile to comparisons without allocating.
+func (h *Header) set(prev *Header, key, raw []byte, quoted, escaped bool) error {
+	str := func(old string) string {
+		if !escaped && string(raw) == old {
+			return old
+		}
+		return valueString(raw, escaped)
+	}
 	var err error
 	switch string(key) {
 	case "c", "cmd", "command":
-		h.Command = str()
+		h.Command = str(prev.Command)
 	case "cid", "cmd_id", "command_id":
-		h.CommandID = str()
+		h.CommandID = str(prev.CommandID)
 	case "t", "topic":
-		h.Topic = str()
+		h.Topic = str(prev.Topic)
 	case "sub_id", "subid", "SubId":
-		h.SubID = str()
+		h.SubID = str(prev.SubID)
 	case "sids", "sub_ids":
-		h.SubIDs = str()
+		h.SubIDs = str(prev.SubIDs)
 	case "query_id", "qid", "QueryId":
-		h.QueryID = str()
+		h.QueryID = str(prev.QueryID)
 	case "a", "ack", "ack_type", "AckTyp":
-		h.AckType = str()
+		h.AckType = str(prev.AckType)
 	case "status":
-		h.Status = str()
+		h.Status = str(prev.Status)
 	case "reason":
-		h.Reason = str()
+		h.Reason = str(prev.Reason)
 	case "bm", "bookmark":
-		h.Bookmark = str()
+		h.Bookmark = str(prev.Bookmark)
 	case "ts", "timestamp":
-		h.Timestamp = str()
+		h.Timestamp = str(prev.Timestamp)
 	case "k", "sow_key", "SowKey":
-		h.SowKey = str()
+		h.SowKey = str(prev.SowKey)
 	case "sow_keys", "SowKeys":
-		h.SowKeys = str()
+		h.SowKeys = str(prev.SowKeys)
 	case "x", "correlation_id", "CorrelationId":
-		h.CorrelationID = str()
+		h.CorrelationID = str(prev.CorrelationID)
 	case "filter", "f":
-		h.Filter = str()
+		h.Filter = str(prev.Filter)
 	case "o", "opts", "options":
-		h.Options = str()
+		h.Options = str(prev.Options)
 	case "orderby", "order_by", "OrderBy":
-		h.OrderBy = str()
+		h.OrderBy = str(prev.OrderBy)
 	case "client_name", "ClientName":
-		h.ClientName = str()
+		h.ClientName = str(prev.ClientName)
 	case "user_id", "UserId":
-		h.UserID = str()
+		h.UserID = str(prev.UserID)
 	case "pw", "auth_key", "password":
-		h.Password = str()
+		h.Password = str(prev.Password)
 	case "version", "Version":
-		h.Version = str()
+		h.Version = str(prev.Version)
 	case "mt", "message_type", "MessageType":
-		h.MessageType = str()
+		h.MessageType = str(prev.MessageType)
 	case "lp", "lease_period", "LeasePeriod":
-		h.LeasePeriod = str()
+		h.LeasePeriod = str(prev.LeasePeriod)
 	case "gseq", "group_seq_num", "GroupSequenceNumber":
-		h.GroupSeq = str()
+		h.GroupSeq = str(prev.GroupSeq)
 	case "e", "expiration", "Expiration":
-		h.Expiration = str()
+		h.Expiration = str(prev.Expiration)
 	case "heartbeat", "Heartbeat":
-		h.Heartbeat = str()
+		h.Heartbeat = str(prev.Heartbeat)
 	case "s", "seq", "Seq", "seq_id":
 		r := raw
 		if escaped {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 
 	"ampsflume/bench/scenario"
@@ -35,8 +37,31 @@ func ChildMain(args []string, stdout, stderr io.Writer) int {
 	prepare := fs.Bool("prepare", false, "build the shared data instead of a timed run")
 	dir := fs.String("dir", "", "scratch directory of the run")
 	shared := fs.String("shared", "", "directory shared by the runs of this side")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			if err := writeHeapProfile(*memProfile); err != nil {
+				fmt.Fprintln(stderr, err)
+			}
+		}()
 	}
 	res, err := runChild(*name, *side, *short, *prepare, *dir, *shared)
 	if err != nil {
@@ -74,4 +99,13 @@ func runChild(name, side string, short, prepare bool, dir, shared string) (scena
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	return fn(ctx, p)
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }

@@ -127,10 +127,11 @@ func Failed(outs []*Outcome) bool {
 
 // Machine describes where the comparison ran.
 type Machine struct {
-	CPU    string
-	Cores  int
-	Memory string
-	Go     string
+	CPU     string
+	Cores   int
+	Memory  string
+	Go      string
+	LoadAvg string // 1-minute load average when the run started
 }
 
 // ThisMachine reads /proc for the CPU model and the memory.
@@ -145,6 +146,11 @@ func ThisMachine() Machine {
 			}
 		}
 		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			m.LoadAvg = f[0]
+		}
 	}
 	if f, err := os.Open("/proc/meminfo"); err == nil {
 		sc := bufio.NewScanner(f)
@@ -165,7 +171,8 @@ func ThisMachine() Machine {
 // Markdown renders the report.
 func Markdown(outs []*Outcome, m Machine, command string, when time.Time, runs int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s, %d cores, %s memory; %s; %s.\n", m.CPU, m.Cores, m.Memory, m.Go, when.UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "Machine: %s, %d cores, %s memory, load average %s at the start (the machine is shared: absolute rates move with the load, the ratios much less); %s; %s.\n",
+		m.CPU, m.Cores, m.Memory, m.LoadAvg, m.Go, when.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Command: `%s`. Each side ran %d times in a child process of its own, sides alternating; medians with min–max.\n\n", command, runs)
 	b.WriteString("| Scenario | Ours | Peer | Ours median (min–max) | Peer median (min–max) | Ratio | Target ratio | |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")

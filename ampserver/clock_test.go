@@ -1,0 +1,36 @@
+package ampserver
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func TestTimestampMatchesLayout(t *testing.T) {
+	cases := []time.Time{
+		time.Date(2026, 11, 27, 9, 5, 7, 123456789, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),                    // beyond four digits: Format's answer
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),                       // before year 0: Format's answer
+		time.Date(2026, 6, 1, 12, 0, 0, 500, time.FixedZone("x", 3600)), // converted to UTC
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		cases = append(cases, time.Unix(r.Int64N(1<<34), r.Int64N(1e9)))
+	}
+	for _, tm := range cases {
+		if got, want := timestamp(tm), tm.UTC().Format(timestampLayout); got != want {
+			t.Errorf("timestamp(%v) = %q, want %q", tm, got, want)
+		}
+	}
+}
+
+func BenchmarkTimestamp(b *testing.B) {
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = timestamp(now)
+	}
+}
