@@ -118,7 +118,7 @@ var Spec = flume.Spec{
 			Doc: "Decimal bitmask of the message commands turned into events: publish 1, sow 8, delta_publish 64, group_begin 8192, group_end 16384, oof 32768, ack 65536."},
 		{Name: "maxBuffers", Type: "int", Default: strconv.Itoa(DefaultMaxBuffers),
 			Doc: "Number of maxBatch-sized buffers held in memory before reading from AMPS pauses."},
-		{Name: "maxBatch", Type: "int", Default: strconv.Itoa(DefaultMaxBatch),
+		{Name: "maxBatch", Type: "int", Default: strconv.Itoa(DefaultMaxBatch), ChannelChecked: true,
 			Doc: "Largest batch committed to the channels per poll; must not exceed any channel's transactionCapacity."},
 		{Name: "pruneTimeThreshold", Type: "duration(ms)", Default: "300000",
 			Doc: "Minimum time between prunes of the bookmark log, which is also pruned on stop; 0 disables pruning."},
@@ -181,101 +181,109 @@ func required(c *flume.Context, key, why string) (string, error) {
 }
 
 // ParseConfig reads and validates the keys. channels are the channels the
-// source writes to, for the maxBatch check.
+// source writes to, for the maxBatch check. Every invalid key is reported
+// (joined), not only the first.
 func ParseConfig(c *flume.Context, channels []flume.ChannelInfo) (Config, error) {
 	var cfg Config
+	var errs flume.ConfigErrors
 	var err error
 	cfg.ClientFactory = value(c, "clientFactoryClass")
 	if cfg.ClientFactory == "" {
 		cfg.ClientFactory = DefaultClientFactory
 	}
-	if cfg.ClientName, err = required(c, "clientName", ": the AMPS client name"); err != nil {
-		return cfg, err
-	}
-	if cfg.URIs, err = parseURIs(c); err != nil {
-		return cfg, err
-	}
+	cfg.ClientName, err = required(c, "clientName", ": the AMPS client name")
+	errs.Add(err)
+	cfg.URIs, err = parseURIs(c)
+	errs.Add(err)
 	cfg.BookmarkLog = value(c, "bookmarkLog")
 	cfg.Command = value(c, "command")
 	if cfg.Command == "" {
 		cfg.Command = DefaultCommand
 	}
-	if !slices.Contains(commands, cfg.Command) {
-		return cfg, c.Errorf("command", "unsupported command %q (use one of %s)", cfg.Command, strings.Join(commands, ", "))
+	commandOK := slices.Contains(commands, cfg.Command)
+	if !commandOK {
+		errs.Add(c.Errorf("command", "unsupported command %q (use one of %s)", cfg.Command, strings.Join(commands, ", ")))
 	}
-	if cfg.Topic, err = required(c, "topic", ": the topic to subscribe to"); err != nil {
-		return cfg, err
-	}
+	cfg.Topic, err = required(c, "topic", ": the topic to subscribe to")
+	errs.Add(err)
 	cfg.Filter = value(c, "filter")
 	cfg.Options = value(c, "options")
 	cfg.SubscriptionID = value(c, "subscriptionId")
 	if cfg.BookmarkLog != "" && cfg.SubscriptionID == "" {
-		return cfg, c.Errorf("subscriptionId", "must be set when using a bookmark subscription (bookmarkLog is set)")
+		errs.Add(c.Errorf("subscriptionId", "must be set when using a bookmark subscription (bookmarkLog is set)"))
 	}
-	if cfg.BookmarkLog != "" && (cfg.Command == "sow" || strings.Contains(cfg.Command, "delta")) {
-		return cfg, c.Errorf("command", "%s cannot be a bookmark subscription; use subscribe or sow_and_subscribe with bookmarkLog", cfg.Command)
+	if commandOK && cfg.BookmarkLog != "" && (cfg.Command == "sow" || strings.Contains(cfg.Command, "delta")) {
+		errs.Add(c.Errorf("command", "%s cannot be a bookmark subscription; use subscribe or sow_and_subscribe with bookmarkLog", cfg.Command))
 	}
 	f, err := c.IntRange("cmdTypeFilter", DefaultCmdTypeFilter, 1, 1<<31-1)
-	if err != nil {
-		return cfg, err
-	}
+	errs.Add(err)
 	cfg.CmdTypeFilter = int(f)
 	nb, err := c.IntRange("maxBuffers", DefaultMaxBuffers, 1, 1<<20)
-	if err != nil {
-		return cfg, err
-	}
+	errs.Add(err)
 	cfg.MaxBuffers = int(nb)
 	mb, err := c.IntRange("maxBatch", DefaultMaxBatch, 1, 1<<24)
-	if err != nil {
-		return cfg, err
-	}
 	cfg.MaxBatch = int(mb)
-	for _, ch := range channels {
-		if ch.TransactionCapacity > 0 && cfg.MaxBatch > ch.TransactionCapacity {
-			return cfg, c.Errorf("maxBatch", "%d exceeds the transactionCapacity %d of channel %q; lower maxBatch or raise the channel's transactionCapacity", cfg.MaxBatch, ch.TransactionCapacity, ch.Name)
-		}
+	if !errs.Add(err) {
+		errs.Add(checkMaxBatch(c, cfg.MaxBatch, channels))
 	}
-	if cfg.PruneThreshold, err = c.Duration("pruneTimeThreshold", DefaultPruneTime, time.Millisecond); err != nil {
-		return cfg, err
-	}
-	if cfg.EventHeaders, err = parseHeaders(c); err != nil {
-		return cfg, err
-	}
-	if cfg.BookmarkHeader, err = parseExactlyOnce(c, cfg); err != nil {
-		return cfg, err
+	cfg.PruneThreshold, err = c.Duration("pruneTimeThreshold", DefaultPruneTime, time.Millisecond)
+	errs.Add(err)
+	cfg.EventHeaders, err = parseHeaders(c)
+	errs.Add(err)
+	if commandOK {
+		cfg.BookmarkHeader, err = parseExactlyOnce(c, cfg)
+		errs.Add(err)
 	}
 	cfg.PubStoreType = value(c, "pubStoreType")
 	switch cfg.PubStoreType {
 	case "", "none", "memory":
 	case "file":
 		if cfg.PubStorePath = value(c, "pubStorePath"); cfg.PubStorePath == "" {
-			return cfg, c.Errorf("pubStorePath", "must be specified for a file-backed publish store")
+			errs.Add(c.Errorf("pubStorePath", "must be specified for a file-backed publish store"))
 		}
 	default:
-		return cfg, c.Errorf("pubStoreType", "%q is not none, memory or file", cfg.PubStoreType)
+		errs.Add(c.Errorf("pubStoreType", "%q is not none, memory or file", cfg.PubStoreType))
 	}
 	cp, err := c.IntRange("pubStoreInitialCap", 1000, 1, 1<<30)
-	if err != nil {
-		return cfg, err
-	}
+	errs.Add(err)
 	cfg.PubStoreCap = int(cp)
 	for _, k := range []string{"backoffSleepIncrement", "maxBackoffSleep"} {
-		if _, err := c.Duration(k, 0, time.Millisecond); err != nil {
-			return cfg, err
-		}
+		_, err := c.Duration(k, 0, time.Millisecond)
+		errs.Add(err)
 	}
-	return cfg, nil
+	return cfg, errs.Err()
 }
 
-// parseURIs reads uri1..uriN without gaps, else uri.
+// checkMaxBatch refuses a batch larger than a channel's transactionCapacity:
+// every commit to that channel would fail. The source checks this itself
+// (its spec marks maxBatch ChannelChecked) because it is handed the built
+// channels' real limits; the configuration checker then leaves it alone.
+func checkMaxBatch(c *flume.Context, maxBatch int, channels []flume.ChannelInfo) error {
+	var errs flume.ConfigErrors
+	how := "is"
+	if !c.Has("maxBatch") {
+		how = "defaults to"
+	}
+	for _, ch := range channels {
+		if ch.TransactionCapacity > 0 && maxBatch > ch.TransactionCapacity {
+			errs.Add(c.Errorf("maxBatch", "%s %d, more than the transactionCapacity %d of channel %q; every transaction would fail: lower maxBatch or raise the channel's transactionCapacity", how, maxBatch, ch.TransactionCapacity, ch.Name))
+		}
+	}
+	return errs.Err()
+}
+
+// parseURIs reads uri1..uriN without gaps, else uri. Every bad key is
+// reported.
 func parseURIs(c *flume.Context) ([]string, error) {
+	var errs flume.ConfigErrors
 	var uris []string
 	highest := 0
 	for _, k := range c.Keys() {
 		if n, ok := strings.CutPrefix(k, "uri"); ok && n != "" {
 			i, err := strconv.Atoi(n)
 			if err != nil || i < 1 || strconv.Itoa(i) != n {
-				return nil, c.Errorf(k, "HA URIs are numbered uri1, uri2, ...")
+				errs.Add(c.Errorf(k, "HA URIs are numbered uri1, uri2, ..."))
+				continue
 			}
 			highest = max(highest, i)
 		}
@@ -284,26 +292,28 @@ func parseURIs(c *flume.Context) ([]string, error) {
 		k := "uri" + strconv.Itoa(i)
 		v := value(c, k)
 		if v == "" {
-			return nil, c.Errorf(k, "missing: HA URIs must be numbered from uri1 without gaps, and uri%d is set", highest)
+			errs.Add(c.Errorf(k, "missing: HA URIs must be numbered from uri1 without gaps, and uri%d is set", highest))
+			continue
+		}
+		if !strings.Contains(v, "://") {
+			errs.Add(c.Errorf(k, "%q is not a URI such as tcp://host:9007/amps/json", v))
+			continue
 		}
 		uris = append(uris, v)
 	}
-	if len(uris) == 0 {
+	if highest == 0 {
 		if v := value(c, "uri"); v != "" {
-			uris = []string{v}
-		}
-	}
-	if len(uris) == 0 {
-		return nil, c.Errorf("uri", "is required: set uri, or uri1, uri2, ... for HA servers")
-	}
-	for i, u := range uris {
-		if !strings.Contains(u, "://") {
-			key := "uri"
-			if c.Has("uri1") {
-				key = "uri" + strconv.Itoa(i+1)
+			if strings.Contains(v, "://") {
+				uris = []string{v}
+			} else {
+				errs.Add(c.Errorf("uri", "%q is not a URI such as tcp://host:9007/amps/json", v))
 			}
-			return nil, c.Errorf(key, "%q is not a URI such as tcp://host:9007/amps/json", u)
+		} else if errs.Len() == 0 {
+			errs.Add(c.Errorf("uri", "is required: set uri, or uri1, uri2, ... for HA servers"))
 		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return uris, nil
 }

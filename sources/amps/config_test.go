@@ -202,3 +202,56 @@ func TestUnknownFactory(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// configErrorKeys returns the keys of every *flume.ConfigError joined in err.
+func configErrorKeys(t *testing.T, err error) []string {
+	t.Helper()
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else if err != nil {
+		errs = []error{err}
+	}
+	var keys []string
+	for _, e := range errs {
+		var ce *flume.ConfigError
+		if !errors.As(e, &ce) {
+			t.Fatalf("%v is not a *flume.ConfigError", e)
+		}
+		keys = append(keys, ce.Key)
+	}
+	return keys
+}
+
+// TestConfigEveryError: every bad key is reported in one run, each once.
+func TestConfigEveryError(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		kv       map[string]string
+		channels []flume.ChannelInfo
+		want     []string
+	}{
+		{"unrelated keys", map[string]string{"clientName": "<unset>", "maxBatch": "lots", "maxBuffers": "0", "eventHeaders": "nope", "pubStoreType": "disk", "maxBackoffSleep": "soon"}, nil,
+			[]string{"clientName", "maxBuffers", "maxBatch", "eventHeaders", "pubStoreType", "maxBackoffSleep"}},
+		{"uris", map[string]string{"uri": "<unset>", "uri0": "tcp://a:1/amps", "uri1": "a:1", "uri3": "tcp://c:1/amps"}, nil,
+			[]string{"uri0", "uri1", "uri2"}},
+		{"bad maxBatch is not compared with the channels", map[string]string{"maxBatch": "lots"},
+			[]flume.ChannelInfo{{Name: "small", TransactionCapacity: 100}}, []string{"maxBatch"}},
+		{"default maxBatch over two channels", nil,
+			[]flume.ChannelInfo{{Name: "a", TransactionCapacity: 100}, {Name: "b", TransactionCapacity: 10}}, []string{"maxBatch", "maxBatch"}},
+		{"bookmark keys", map[string]string{"bookmarkLog": "/tmp/x.log", "command": "sow", "topic": "<unset>"}, nil,
+			[]string{"topic", "subscriptionId", "command"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig(ctxAt(base(tc.kv)), tc.channels)
+			got := configErrorKeys(t, err)
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("keys = %q, want %q\n%v", got, tc.want, err)
+			}
+		})
+	}
+	_, err := ParseConfig(ctxAt(base(nil)), []flume.ChannelInfo{{Name: "mem", TransactionCapacity: 100}})
+	if err == nil || !strings.Contains(err.Error(), `key "maxBatch": defaults to 1000, more than the transactionCapacity 100 of channel "mem"`) {
+		t.Fatalf("default maxBatch: %v", err)
+	}
+}

@@ -82,9 +82,6 @@ func New(env flume.SourceEnv, opts ...Option) (*Source, error) {
 		env.Config = flume.MapContext(fmt.Sprintf("source %q", env.Name), nil)
 	}
 	cfg, err := ParseConfig(env.Config, env.Channels)
-	if err != nil {
-		return nil, err
-	}
 	s := &Source{env: env, cfg: cfg, counter: env.Counter}
 	for _, o := range opts {
 		o(s)
@@ -106,9 +103,13 @@ func New(env flume.SourceEnv, opts ...Option) (*Source, error) {
 	if s.factory == nil {
 		f, ok := lookupFactory(cfg.ClientFactory)
 		if !ok {
-			return nil, env.Config.Errorf("clientFactoryClass", "unknown client factory %q (registered: %v)", cfg.ClientFactory, factoryNames())
+			// Reported with the keys' problems, all in one run.
+			err = errors.Join(err, env.Config.Errorf("clientFactoryClass", "unknown client factory %q (registered: %v)", cfg.ClientFactory, factoryNames()))
 		}
 		s.factory = f
+	}
+	if err != nil {
+		return nil, err
 	}
 	s.buf = newMultiBuffer(cfg.MaxBuffers, cfg.MaxBatch, s.env.Wake, s.log)
 	return s, nil

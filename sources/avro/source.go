@@ -53,26 +53,23 @@ type Config struct {
 	Rules []Rule
 }
 
-// ParseConfig reads the source's keys.
+// ParseConfig reads the source's keys, reporting every bad one.
 func ParseConfig(ctx *flume.Context) (Config, error) {
 	var c Config
+	var errs flume.ConfigErrors
 	var err error
-	if c.Bind, err = ctx.RequiredString("bind"); err != nil {
-		return c, err
-	}
+	c.Bind, err = ctx.RequiredString("bind")
+	errs.Add(err)
 	if !ctx.Has("port") {
-		return c, ctx.Errorf("port", "is required")
+		errs.Add(ctx.Errorf("port", "is required"))
+	} else {
+		port, err := ctx.IntRange("port", 0, 0, 65535)
+		errs.Add(err)
+		c.Port = int(port)
 	}
-	port, err := ctx.IntRange("port", 0, 0, 65535)
-	if err != nil {
-		return c, err
-	}
-	c.Port = int(port)
 	if ctx.Has("threads") {
 		threads, err := ctx.IntRange("threads", 1, 1, 1<<16)
-		if err != nil {
-			return c, err
-		}
+		errs.Add(err)
 		c.Threads = int(threads)
 	}
 	switch ct := strings.ToLower(strings.TrimSpace(ctx.String("compression-type", "none"))); ct {
@@ -80,22 +77,19 @@ func ParseConfig(ctx *flume.Context) (Config, error) {
 	case "deflate":
 		c.Deflate = true
 	default:
-		return c, ctx.Errorf("compression-type", "%q is not none or deflate", ct)
+		errs.Add(ctx.Errorf("compression-type", "%q is not none or deflate", ct))
 	}
 	filter, err := ctx.Bool("ipFilter", false)
-	if err != nil {
-		return c, err
-	}
+	errs.Add(err)
 	if filter {
 		rules, err := ctx.RequiredString("ipFilterRules")
-		if err != nil {
-			return c, err
-		}
-		if c.Rules, err = ParseRules(rules); err != nil {
-			return c, ctx.Errorf("ipFilterRules", "%v", err)
+		if !errs.Add(err) {
+			if c.Rules, err = ParseRules(rules); err != nil {
+				errs.Add(ctx.Errorf("ipFilterRules", "%v", err))
+			}
 		}
 	}
-	return c, nil
+	return c, errs.Err()
 }
 
 // Rule is one ipFilterRules entry.

@@ -54,30 +54,24 @@ type Config struct {
 	AckEveryEvent bool
 }
 
-// ParseConfig reads the source's keys.
+// ParseConfig reads the source's keys, reporting every bad one.
 func ParseConfig(ctx *flume.Context) (Config, error) {
 	var cfg Config
+	var errs flume.ConfigErrors
 	var err error
-	if cfg.Bind, err = ctx.RequiredString("bind"); err != nil {
-		return cfg, err
+	cfg.Bind, err = ctx.RequiredString("bind")
+	errs.Add(err)
+	if _, err := ctx.RequiredString("port"); !errs.Add(err) {
+		port, err := ctx.IntRange("port", 0, 0, 65535)
+		errs.Add(err)
+		cfg.Port = int(port)
 	}
-	if _, err := ctx.RequiredString("port"); err != nil {
-		return cfg, err
-	}
-	port, err := ctx.IntRange("port", 0, 0, 65535)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.Port = int(port)
 	mll, err := ctx.IntRange("max-line-length", DefaultMaxLineLength, 1, 1<<30)
-	if err != nil {
-		return cfg, err
-	}
+	errs.Add(err)
 	cfg.MaxLineLength = int(mll)
-	if cfg.AckEveryEvent, err = ctx.Bool("ack-every-event", true); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	cfg.AckEveryEvent, err = ctx.Bool("ack-every-event", true)
+	errs.Add(err)
+	return cfg, errs.Err()
 }
 
 // Source is a netcat source.

@@ -19,7 +19,7 @@ var Spec = flume.Spec{
 	Keys: []flume.Key{
 		{Name: "type", Type: "string", Required: true, Doc: "seq or org.apache.flume.source.SequenceGeneratorSource"},
 		{Name: "channels", Type: "string", Required: true, Doc: "Channels to write to, separated by spaces."},
-		{Name: "batchSize", Type: "int", Default: "1", Doc: "Events per delivery to the channels; must not exceed their transactionCapacity."},
+		{Name: "batchSize", Type: "int", Default: "1", ChannelChecked: true, Doc: "Events per delivery to the channels; must not exceed their transactionCapacity."},
 		{Name: "totalEvents", Type: "int", Default: strconv.FormatInt(math.MaxInt64, 10), Doc: "Number of events to generate; unlimited by default."},
 	},
 }
@@ -30,11 +30,17 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		// Checked here, against the built channels (the spec marks
+		// batchSize ChannelChecked), and reported once per channel.
+		var errs flume.ConfigErrors
 		for _, ch := range env.Channels {
 			if cfg.BatchSize > ch.TransactionCapacity {
-				return nil, env.Config.Errorf("batchSize", "%d exceeds the transactionCapacity %d of channel %q",
-					cfg.BatchSize, ch.TransactionCapacity, ch.Name)
+				errs.Add(env.Config.Errorf("batchSize", "%d exceeds the transactionCapacity %d of channel %q",
+					cfg.BatchSize, ch.TransactionCapacity, ch.Name))
 			}
+		}
+		if err := errs.Err(); err != nil {
+			return nil, err
 		}
 		return New(env.Name, cfg, env.Processor, env.Counter)
 	})
@@ -46,14 +52,14 @@ type Config struct {
 	TotalEvents int64
 }
 
-// ParseConfig reads the source's keys.
+// ParseConfig reads the source's keys, reporting every bad one.
 func ParseConfig(ctx *flume.Context) (Config, error) {
+	var errs flume.ConfigErrors
 	bs, err := ctx.IntRange("batchSize", 1, 1, 1<<30)
-	if err != nil {
-		return Config{}, err
-	}
+	errs.Add(err)
 	total, err := ctx.IntRange("totalEvents", math.MaxInt64, 0, math.MaxInt64)
-	if err != nil {
+	errs.Add(err)
+	if err := errs.Err(); err != nil {
 		return Config{}, err
 	}
 	return Config{BatchSize: int(bs), TotalEvents: total}, nil
