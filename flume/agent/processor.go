@@ -91,21 +91,10 @@ func (p *channelProcessor) ProcessEventBatch(events []*flume.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	n := len(p.channels)
-	// Fast path: one event list shared by every required channel (the
-	// replicating selector with no optional channel).
-	if r, ok := p.sel.(*replicating); ok && len(r.optional) == 0 {
-		for i, ci := range r.required {
-			batch := events
-			if i > 0 {
-				batch = cloneAll(events)
-			}
-			if err := p.put(p.channels[ci], batch); err != nil {
-				return err
-			}
-		}
-		return nil
+	if r, ok := p.sel.(*replicating); ok {
+		return p.replicate(r, events)
 	}
+	n := len(p.channels)
 	req := make([][]*flume.Event, n)
 	opt := make([][]*flume.Event, n)
 	for _, e := range events {
@@ -144,6 +133,37 @@ func (p *channelProcessor) ProcessEventBatch(events []*flume.Event) error {
 	return nil
 }
 
+// replicate is ProcessEventBatch for the replicating selector, which sends
+// every event everywhere: the batch goes to each channel whole, without
+// asking the selector about each event. The first channel gets the events
+// themselves and every other one copies, all made before the first put:
+// once a channel holds the events, its sinks may change their headers.
+func (p *channelProcessor) replicate(r *replicating, events []*flume.Event) error {
+	if len(r.optional) == 0 && len(r.required) == 1 {
+		return p.put(p.channels[r.required[0]], events)
+	}
+	if len(r.required)+len(r.optional) == 0 {
+		p.selectorDropped.Add(int64(len(events)))
+		return nil
+	}
+	batches := make([][]*flume.Event, len(r.required)+len(r.optional))
+	batches[0] = events
+	for i := 1; i < len(batches); i++ {
+		batches[i] = cloneAll(events)
+	}
+	for i, ci := range r.required {
+		if err := p.put(p.channels[ci], batches[i]); err != nil {
+			return err
+		}
+	}
+	for i, ci := range r.optional {
+		if err := p.put(p.channels[ci], batches[len(r.required)+i]); err != nil {
+			p.log.Warn("optional channel failed; events not delivered to it", "source", p.source, "channel", p.channels[ci].name, "events", len(events), "err", err)
+		}
+	}
+	return nil
+}
+
 func pick(e *flume.Event, first *bool) *flume.Event {
 	if *first {
 		*first = false
@@ -152,10 +172,18 @@ func pick(e *flume.Event, first *bool) *flume.Event {
 	return e.Clone()
 }
 
+// cloneAll is Clone for every event, with the copies carved out of one
+// allocation: each still has its own header map.
 func cloneAll(events []*flume.Event) []*flume.Event {
 	out := make([]*flume.Event, len(events))
+	copies := make([]flume.Event, len(events))
 	for i, e := range events {
-		out[i] = e.Clone()
+		h := make(map[string]string, len(e.Headers))
+		for k, v := range e.Headers {
+			h[k] = v
+		}
+		copies[i] = flume.Event{Headers: h, Body: e.Body}
+		out[i] = &copies[i]
 	}
 	return out
 }
