@@ -50,3 +50,26 @@ func (c *ConfigErrors) Err() error {
 	}
 	return errors.Join(c.errs...)
 }
+
+// KeyFailed reports whether err, a *ConfigError or several joined (at any
+// depth), has one about key. A check that compares key with something else,
+// such as a batch size with a channel's transactionCapacity, skips it then:
+// the key holds its default, and the user has already been told.
+func KeyFailed(err error, key string) bool {
+	switch e := err.(type) {
+	case nil:
+		return false
+	case *ConfigError:
+		return e.Key == key
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			if KeyFailed(x, key) {
+				return true
+			}
+		}
+		return false
+	case interface{ Unwrap() error }:
+		return KeyFailed(e.Unwrap(), key)
+	}
+	return false
+}

@@ -2,6 +2,7 @@ package flume
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -61,5 +62,30 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("errors.As finds no *ConfigError in %v", err)
 			}
 		})
+	}
+}
+
+func TestKeyFailed(t *testing.T) {
+	ctx := MapContext(`sink "k1"`, map[string]string{"a": "x", "b": "y"})
+	_, errA := ctx.Int("a", 0)
+	_, errB := ctx.Int("b", 0)
+	tests := []struct {
+		name string
+		err  error
+		key  string
+		want bool
+	}{
+		{"nil", nil, "a", false},
+		{"the key", errA, "a", true},
+		{"another key", errA, "b", false},
+		{"joined", errors.Join(errA, errB), "b", true},
+		{"wrapped join", fmt.Errorf("ctx: %w", errors.Join(errors.New("x"), errB)), "b", true},
+		{"joined without it", errors.Join(errA, errors.New("b")), "b", false},
+		{"plain error", errors.New("a"), "a", false},
+	}
+	for _, tt := range tests {
+		if got := KeyFailed(tt.err, tt.key); got != tt.want {
+			t.Errorf("%s: KeyFailed = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

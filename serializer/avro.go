@@ -45,18 +45,17 @@ type avroConfig struct {
 
 func parseAvroConfig(cfg *flume.Context) (avroConfig, error) {
 	var c avroConfig
+	var errs flume.ConfigErrors // every bad key, not only the first
 	n, err := cfg.IntRange("syncIntervalBytes", DefaultSyncIntervalBytes, 1, 1<<30)
-	if err != nil {
-		return c, err
-	}
+	errs.Add(err)
 	c.syncInterval = int(n)
 	name := strings.ToLower(strings.TrimSpace(cfg.String("compressionCodec", "null")))
 	codec, ok := avroCodecs[name]
 	if !ok {
-		return c, cfg.Errorf("compressionCodec", "unknown Avro codec %q: use null, deflate, snappy or zstandard", name)
+		errs.Add(cfg.Errorf("compressionCodec", "unknown Avro codec %q: use null, deflate, snappy or zstandard", name))
 	}
 	c.codec = codec
-	return c, nil
+	return c, errs.Err()
 }
 
 var avroEventBuilder = Builder{

@@ -35,7 +35,7 @@ var Spec = flume.Spec{
 		{Name: "uri<N>", Type: "string", Doc: "HA server URIs uri1, uri2, ... numbered from 1 without gaps."},
 		{Name: "clientFactoryClass", Type: "string", Doc: "Accepted for compatibility; the sink always uses its HA client."},
 		{Name: "topic", Type: "string", Required: true, Doc: "Topic to publish to."},
-		{Name: "maxBatch", Type: "int", Default: "1000", Doc: "Maximum events per transaction; must not exceed the channel's transactionCapacity."},
+		{Name: "maxBatch", Type: "int", Default: "1000", ChannelChecked: true, Doc: "Maximum events per transaction; must not exceed the channel's transactionCapacity."},
 		{Name: "useTopicHeader", Type: "bool", Default: "true", Doc: "Publish to the event's topic header when it has one."},
 		{Name: "publishFlushTimeout", Type: "long", Default: "0", Doc: "Milliseconds to wait for the batch's acknowledgement; 0 or -1 wait without a limit (the batch is never committed unacknowledged)."},
 		{Name: "logMsgOnWriteError", Type: "bool", Default: "true", Doc: "Log the event body when a publish fails."},
@@ -85,60 +85,57 @@ type Sink struct {
 	storeLoaded bool
 }
 
-// New builds the sink from its configuration.
+// New builds the sink from its configuration, reporting every bad key.
 func New(env flume.SinkEnv) (flume.Sink, error) {
 	c := env.Config
 	var cfg Config
+	var errs flume.ConfigErrors
 	var err error
 	cfg.ClientName = c.String("clientName", "flume-sink-"+env.Name)
-	if cfg.URIs, err = parseURIs(c); err != nil {
-		return nil, err
-	}
-	if cfg.Topic, err = c.RequiredString("topic"); err != nil {
-		return nil, err
-	}
+	cfg.URIs, err = parseURIs(c)
+	errs.Add(err)
+	cfg.Topic, err = c.RequiredString("topic")
+	errs.Add(err)
 	mb, err := c.IntRange("maxBatch", DefaultMaxBatch, 1, 1<<30)
-	if err != nil {
-		return nil, err
-	}
 	cfg.MaxBatch = int(mb)
-	if env.Channel != nil && cfg.MaxBatch > env.Channel.TransactionCapacity() {
-		return nil, c.Errorf("maxBatch", "%d exceeds the channel's transactionCapacity %d", cfg.MaxBatch, env.Channel.TransactionCapacity())
+	// Checked here against the built channel (the spec marks maxBatch
+	// ChannelChecked), and only when maxBatch itself is understood.
+	if !errs.Add(err) && env.Channel != nil && cfg.MaxBatch > env.Channel.TransactionCapacity() {
+		how := "is"
+		if !c.Has("maxBatch") {
+			how = "defaults to"
+		}
+		errs.Add(c.Errorf("maxBatch", "%s %d, more than the channel's transactionCapacity %d; every transaction would fail: lower maxBatch or raise the channel's transactionCapacity", how, cfg.MaxBatch, env.Channel.TransactionCapacity()))
 	}
-	if cfg.UseTopicHeader, err = c.Bool("useTopicHeader", true); err != nil {
-		return nil, err
-	}
+	cfg.UseTopicHeader, err = c.Bool("useTopicHeader", true)
+	errs.Add(err)
 	ft, err := c.Int64("publishFlushTimeout", 0)
-	if err != nil {
-		return nil, err
-	}
-	if ft < -1 {
-		return nil, c.Errorf("publishFlushTimeout", "must be -1, 0 or a number of milliseconds")
+	if !errs.Add(err) && ft < -1 {
+		errs.Add(c.Errorf("publishFlushTimeout", "must be -1, 0 or a number of milliseconds"))
 	}
 	if ft > 0 {
 		cfg.FlushTimeout = time.Duration(ft) * time.Millisecond
 	}
-	if cfg.LogMsgOnError, err = c.Bool("logMsgOnWriteError", true); err != nil {
-		return nil, err
-	}
-	if cfg.RollbackOnErr, err = c.Bool("rollbackOnError", false); err != nil {
-		return nil, err
-	}
+	cfg.LogMsgOnError, err = c.Bool("logMsgOnWriteError", true)
+	errs.Add(err)
+	cfg.RollbackOnErr, err = c.Bool("rollbackOnError", false)
+	errs.Add(err)
 	cfg.PubStore = strings.ToLower(c.String("pubStoreType", "none"))
 	switch cfg.PubStore {
 	case "none", "memory":
 	case "file":
 		if cfg.PubStorePath = c.String("pubStorePath", ""); cfg.PubStorePath == "" {
-			return nil, c.Errorf("pubStorePath", "pubStorePath must be specified for a file-backed publish store.")
+			errs.Add(c.Errorf("pubStorePath", "pubStorePath must be specified for a file-backed publish store."))
 		}
 	default:
-		return nil, c.Errorf("pubStoreType", "unknown publish store %q (use none, memory or file)", cfg.PubStore)
+		errs.Add(c.Errorf("pubStoreType", "unknown publish store %q (use none, memory or file)", cfg.PubStore))
 	}
 	ic, err := c.IntRange("pubStoreInitialCap", DefaultInitialCap, 1, 1<<30)
-	if err != nil {
+	errs.Add(err)
+	cfg.InitialCap = int(ic)
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	cfg.InitialCap = int(ic)
 	counter := env.Counter
 	if counter == nil {
 		counter = new(flume.SinkCounter)
@@ -147,7 +144,8 @@ func New(env flume.SinkEnv) (flume.Sink, error) {
 		log: env.Log(), ackWake: make(chan struct{})}, nil
 }
 
-// parseURIs reads uri1..uriN without gaps, else uri.
+// parseURIs reads uri1..uriN without gaps, else uri; every malformed URI is
+// reported.
 func parseURIs(c *flume.Context) ([]string, error) {
 	var uris []string
 	for i := 1; ; i++ {
@@ -157,18 +155,24 @@ func parseURIs(c *flume.Context) ([]string, error) {
 		}
 		uris = append(uris, v)
 	}
+	key := func(i int) string { return "uri" + strconv.Itoa(i+1) }
 	if len(uris) == 0 {
 		if v := strings.TrimSpace(c.String("uri", "")); v != "" {
 			uris = []string{v}
+			key = func(int) string { return "uri" }
 		}
 	}
 	if len(uris) == 0 {
 		return nil, c.Errorf("uri", "is required: set uri, or uri1, uri2, ... for HA servers")
 	}
+	var errs flume.ConfigErrors
 	for i, u := range uris {
 		if _, err := ampsclient.ParseURI(u); err != nil {
-			return nil, c.Errorf("uri"+strconv.Itoa(i+1), "%v", err)
+			errs.Add(c.Errorf(key(i), "%v", err))
 		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return uris, nil
 }

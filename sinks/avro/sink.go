@@ -25,7 +25,7 @@ var Spec = flume.Spec{
 		{Name: "channel", Type: "string", Required: true, Doc: "Channel to drain."},
 		{Name: "hostname", Type: "string", Required: true, Doc: "Host of the avro source."},
 		{Name: "port", Type: "int", Required: true, Doc: "Port of the avro source."},
-		{Name: "batch-size", Type: "int", Default: "100", Doc: "Events per transaction and appendBatch call."},
+		{Name: "batch-size", Type: "int", Default: "100", ChannelChecked: true, Doc: "Events per transaction and appendBatch call."},
 		{Name: "connect-timeout", Type: "duration(ms)", Default: "20000", Doc: "Time allowed to connect."},
 		{Name: "request-timeout", Type: "duration(ms)", Default: "20000", Doc: "Time allowed for a call's answer."},
 		{Name: "compression-type", Type: "string", Default: "none", Doc: "none or deflate; must match the source."},
@@ -37,12 +37,16 @@ var Spec = flume.Spec{
 func init() {
 	flume.RegisterSink(Spec, func(env flume.SinkEnv) (flume.Sink, error) {
 		cfg, err := ParseConfig(env.Config)
-		if err != nil {
-			return nil, err
+		// The batch is checked against the channel (the spec marks the key
+		// ChannelChecked) even when other keys are bad: one run reports all.
+		var errs flume.ConfigErrors
+		errs.Add(err)
+		if !flume.KeyFailed(err, "batch-size") && cfg.BatchSize > env.Channel.TransactionCapacity() {
+			errs.Add(env.Config.Errorf("batch-size", "%d exceeds the transactionCapacity %d of the channel",
+				cfg.BatchSize, env.Channel.TransactionCapacity()))
 		}
-		if cfg.BatchSize > env.Channel.TransactionCapacity() {
-			return nil, env.Config.Errorf("batch-size", "%d exceeds the transactionCapacity %d of the channel",
-				cfg.BatchSize, env.Channel.TransactionCapacity())
+		if err := errs.Err(); err != nil {
+			return nil, err
 		}
 		s := New(env.Name, cfg, env.Channel, env.Counter)
 		s.log = env.Log()
@@ -61,48 +65,40 @@ type Config struct {
 	ResetConnectionInterval time.Duration
 }
 
-// ParseConfig reads the sink's keys.
+// ParseConfig reads the sink's keys, reporting every bad one.
 func ParseConfig(ctx *flume.Context) (Config, error) {
 	var c Config
+	var errs flume.ConfigErrors
 	host, err := ctx.RequiredString("hostname")
-	if err != nil {
-		return c, err
-	}
+	errs.Add(err)
 	if !ctx.Has("port") {
-		return c, ctx.Errorf("port", "is required")
+		errs.Add(ctx.Errorf("port", "is required"))
+	} else {
+		port, err := ctx.IntRange("port", 0, 1, 65535)
+		if !errs.Add(err) {
+			c.Addr = net.JoinHostPort(strings.TrimSpace(host), strconv.FormatInt(port, 10))
+		}
 	}
-	port, err := ctx.IntRange("port", 0, 1, 65535)
-	if err != nil {
-		return c, err
-	}
-	c.Addr = net.JoinHostPort(strings.TrimSpace(host), strconv.FormatInt(port, 10))
 	bs, err := ctx.IntRange("batch-size", 100, 1, 1<<20)
-	if err != nil {
-		return c, err
-	}
+	errs.Add(err)
 	c.BatchSize = int(bs)
-	if c.ConnectTimeout, err = ctx.Duration("connect-timeout", 20*time.Second, time.Millisecond); err != nil {
-		return c, err
-	}
-	if c.RequestTimeout, err = ctx.Duration("request-timeout", 20*time.Second, time.Millisecond); err != nil {
-		return c, err
-	}
+	c.ConnectTimeout, err = ctx.Duration("connect-timeout", 20*time.Second, time.Millisecond)
+	errs.Add(err)
+	c.RequestTimeout, err = ctx.Duration("request-timeout", 20*time.Second, time.Millisecond)
+	errs.Add(err)
 	switch ct := strings.ToLower(strings.TrimSpace(ctx.String("compression-type", "none"))); ct {
 	case "none":
 	case "deflate":
 		c.Deflate = true
 	default:
-		return c, ctx.Errorf("compression-type", "%q is not none or deflate", ct)
+		errs.Add(ctx.Errorf("compression-type", "%q is not none or deflate", ct))
 	}
 	lvl, err := ctx.IntRange("compression-level", 6, 0, 9)
-	if err != nil {
-		return c, err
-	}
+	errs.Add(err)
 	c.DeflateLevel = int(lvl)
-	if c.ResetConnectionInterval, err = ctx.Duration("reset-connection-interval", 0, time.Second); err != nil {
-		return c, err
-	}
-	return c, nil
+	c.ResetConnectionInterval, err = ctx.Duration("reset-connection-interval", 0, time.Second)
+	errs.Add(err)
+	return c, errs.Err()
 }
 
 // ErrNotOK is matched by the error of a batch the source did not accept.

@@ -24,7 +24,7 @@ var Spec = flume.Spec{
 		{Name: "channel", Type: "string", Required: true, Doc: "The channel to drain."},
 		{Name: "sink.directory", Type: "string", Required: true, Doc: "Directory the files are written to; created if missing."},
 		{Name: "sink.rollInterval", Type: "duration(s)", Default: "30", Doc: "Seconds between rolls to a new file; 0 writes one file and never rolls."},
-		{Name: "sink.batchSize", Type: "int", Default: "100", Doc: "Maximum events per transaction; must not exceed the channel's transactionCapacity."},
+		{Name: "sink.batchSize", Type: "int", Default: "100", ChannelChecked: true, Doc: "Maximum events per transaction; must not exceed the channel's transactionCapacity."},
 		{Name: "sink.serializer", Type: "string", Default: "text", Doc: "text (the body) or header_and_text ({k=v, ...} then a space and the body)."},
 		{Name: "sink.serializer.appendNewline", Type: "bool", Default: "true", Doc: "Write a newline after each event."},
 		{Name: "sink.pathManager", Type: "string", Default: "default", Doc: "File naming: default (<prefix><startMillis>-<n>) or rolltime (<prefix><yyyyMMddHHmmss>-<n>)."},
@@ -66,48 +66,42 @@ type Config struct {
 	OpenFile func(path string) (File, error)
 }
 
-// ParseConfig reads the sink's keys.
+// ParseConfig reads the sink's keys, reporting every bad one.
 func ParseConfig(ctx *flume.Context) (Config, error) {
 	cfg := Config{AppendNewline: true}
+	var errs flume.ConfigErrors
 	var err error
-	if cfg.Directory, err = ctx.RequiredString("sink.directory"); err != nil {
-		return cfg, err
+	cfg.Directory, err = ctx.RequiredString("sink.directory")
+	if !errs.Add(err) && strings.TrimSpace(cfg.Directory) == "" {
+		errs.Add(ctx.Errorf("sink.directory", "must not be empty"))
 	}
-	if strings.TrimSpace(cfg.Directory) == "" {
-		return cfg, ctx.Errorf("sink.directory", "must not be empty")
-	}
-	if cfg.RollInterval, err = ctx.Duration("sink.rollInterval", DefaultRollInterval, time.Second); err != nil {
-		return cfg, err
-	}
+	cfg.RollInterval, err = ctx.Duration("sink.rollInterval", DefaultRollInterval, time.Second)
+	errs.Add(err)
 	bs, err := ctx.IntRange("sink.batchSize", DefaultBatchSize, 1, 1<<30)
-	if err != nil {
-		return cfg, err
-	}
+	errs.Add(err)
 	cfg.BatchSize = int(bs)
 	cfg.Serializer = ctx.String("sink.serializer", "text")
 	if _, err := newSerializer(cfg.Serializer, true); err != nil {
-		return cfg, ctx.Errorf("sink.serializer", "%v", err)
+		errs.Add(ctx.Errorf("sink.serializer", "%v", err))
 	}
-	if cfg.AppendNewline, err = ctx.Bool("sink.serializer.appendNewline", true); err != nil {
-		return cfg, err
-	}
+	cfg.AppendNewline, err = ctx.Bool("sink.serializer.appendNewline", true)
+	errs.Add(err)
 	switch pm := strings.ToLower(strings.TrimSpace(ctx.String("sink.pathManager", "default"))); pm {
 	case "default":
 	case "rolltime":
 		cfg.RollTimeNames = true
 	default:
-		return cfg, ctx.Errorf("sink.pathManager", "unknown path manager %q: use default or rolltime", pm)
+		errs.Add(ctx.Errorf("sink.pathManager", "unknown path manager %q: use default or rolltime", pm))
 	}
 	cfg.Prefix = ctx.String("sink.pathManager.prefix", "")
 	cfg.Extension = ctx.String("sink.pathManager.extension", "")
 	if strings.ContainsRune(cfg.Prefix+cfg.Extension, os.PathSeparator) {
-		return cfg, ctx.Errorf("sink.pathManager.prefix", "prefix and extension must not contain %q", os.PathSeparator)
+		errs.Add(ctx.Errorf("sink.pathManager.prefix", "prefix and extension must not contain %q", os.PathSeparator))
 	}
-	if cfg.Fsync, err = ctx.Bool("sink.fsync", false); err != nil {
-		return cfg, err
-	}
+	cfg.Fsync, err = ctx.Bool("sink.fsync", false)
+	errs.Add(err)
 	cfg.DedupeHeader = strings.TrimSpace(ctx.String("sink.dedupe.header", ""))
-	return cfg, nil
+	return cfg, errs.Err()
 }
 
 func openExclusive(path string) (File, error) {

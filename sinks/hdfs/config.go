@@ -70,7 +70,7 @@ var Spec = flume.Spec{
 		{Name: "hdfs.rollSize", Type: "int(bytes)", Default: "1024", Doc: "Event body bytes after which a file is closed; 0 never rolls by size."},
 		{Name: "hdfs.rollCount", Type: "int", Default: "10", Doc: "Events after which a file is closed; 0 never rolls by count."},
 		{Name: "hdfs.idleTimeout", Type: "duration(s)", Default: "0", Doc: "Seconds without writes after which a file is closed; 0 disables."},
-		{Name: "hdfs.batchSize", Type: "int", Default: "100", Doc: "Events per transaction; must not exceed the channel's transactionCapacity."},
+		{Name: "hdfs.batchSize", Type: "int", Default: "100", ChannelChecked: true, Doc: "Events per transaction; must not exceed the channel's transactionCapacity."},
 		{Name: "hdfs.fileType", Type: "string", Default: "SequenceFile", Doc: "SequenceFile (Hadoop SequenceFile, version 6: key LongWritable timestamp, value the body as hdfs.writeFormat says; the serializer is not used), DataStream (serialized events as they are) or CompressedStream (serialized events compressed with hdfs.codeC)."},
 		{Name: "hdfs.codeC", Type: "string", Default: "", Doc: "Codec: gzip (.gz), deflate or default (.deflate, zlib), zstd (.zst, CompressedStream only). Required by CompressedStream; optional with SequenceFile (compressed as hdfs.compressionType says, named GzipCodec or DefaultCodec in the file); refused with DataStream."},
 		{Name: "hdfs.writeFormat", Type: "string", Default: "Writable", Doc: "SequenceFile values: Writable (the body as a BytesWritable) or Text (the body as a Hadoop Text, for Hive and hadoop fs -text). Ignored by other file types."},
@@ -146,88 +146,73 @@ type Config struct {
 }
 
 // ParseConfig reads the sink's keys. name is the sink's name (for the default
-// S3 spool directory).
+// S3 spool directory). Every bad key is reported (joined), not only the
+// first.
 func ParseConfig(name string, ctx *flume.Context) (Config, error) {
 	cfg := Config{Now: time.Now}
+	var errs flume.ConfigErrors
 	raw, err := ctx.RequiredString("hdfs.path")
-	if err != nil {
-		return cfg, err
-	}
-	if err := splitURL(&cfg, raw); err != nil {
-		return cfg, ctx.Errorf("hdfs.path", "%v", err)
+	pathOK := !errs.Add(err)
+	if pathOK {
+		if err := splitURL(&cfg, raw); err != nil {
+			pathOK = false
+			errs.Add(ctx.Errorf("hdfs.path", "%v", err))
+		}
 	}
 	if cfg.FilePrefix, err = ParseTemplate(ctx.String("hdfs.filePrefix", DefaultFilePrefix)); err != nil {
-		return cfg, ctx.Errorf("hdfs.filePrefix", "%v", err)
+		errs.Add(ctx.Errorf("hdfs.filePrefix", "%v", err))
 	}
 	cfg.FileSuffix = ctx.String("hdfs.fileSuffix", "")
 	cfg.InUsePrefix = ctx.String("hdfs.inUsePrefix", "")
 	cfg.InUseSuffix = ctx.String("hdfs.inUseSuffix", DefaultInUseSuffix)
 	for _, k := range []string{"hdfs.fileSuffix", "hdfs.inUsePrefix", "hdfs.inUseSuffix"} {
 		if v := ctx.String(k, ""); strings.Contains(v, "/") || strings.Contains(v, "..") {
-			return cfg, ctx.Errorf(k, "%q must not contain / or ..", v)
+			errs.Add(ctx.Errorf(k, "%q must not contain / or ..", v))
 		}
 	}
 	empty, err := ctx.Bool("hdfs.emptyInUseSuffix", false)
-	if err != nil {
-		return cfg, err
-	}
+	errs.Add(err)
 	if empty {
 		cfg.InUseSuffix = ""
 	}
-	if cfg.RollInterval, err = ctx.Duration("hdfs.rollInterval", DefaultRollInterval, time.Second); err != nil {
-		return cfg, err
-	}
-	if cfg.RollSize, err = ctx.IntRange("hdfs.rollSize", DefaultRollSize, 0, 1<<62); err != nil {
-		return cfg, err
-	}
-	if cfg.RollCount, err = ctx.IntRange("hdfs.rollCount", DefaultRollCount, 0, 1<<62); err != nil {
-		return cfg, err
-	}
-	if cfg.IdleTimeout, err = ctx.Duration("hdfs.idleTimeout", 0, time.Second); err != nil {
-		return cfg, err
-	}
+	cfg.RollInterval, err = ctx.Duration("hdfs.rollInterval", DefaultRollInterval, time.Second)
+	errs.Add(err)
+	cfg.RollSize, err = ctx.IntRange("hdfs.rollSize", DefaultRollSize, 0, 1<<62)
+	errs.Add(err)
+	cfg.RollCount, err = ctx.IntRange("hdfs.rollCount", DefaultRollCount, 0, 1<<62)
+	errs.Add(err)
+	cfg.IdleTimeout, err = ctx.Duration("hdfs.idleTimeout", 0, time.Second)
+	errs.Add(err)
 	bs, err := ctx.IntRange("hdfs.batchSize", DefaultBatchSize, 1, 1<<30)
-	if err != nil {
-		return cfg, err
-	}
+	errs.Add(err)
 	cfg.BatchSize = int(bs)
-	if err := parseFileType(&cfg, ctx); err != nil {
-		return cfg, err
-	}
-	if err := parseTime(&cfg, ctx); err != nil {
-		return cfg, err
-	}
+	errs.Add(parseFileType(&cfg, ctx))
+	errs.Add(parseTime(&cfg, ctx))
 	mof, err := ctx.IntRange("hdfs.maxOpenFiles", DefaultMaxOpenFiles, 1, 1<<30)
-	if err != nil {
-		return cfg, err
-	}
+	errs.Add(err)
 	cfg.MaxOpenFiles = int(mof)
-	if cfg.CallTimeout, err = ctx.Duration("hdfs.callTimeout", DefaultCallTimeout, time.Millisecond); err != nil {
-		return cfg, err
-	}
-	if cfg.CallTimeout == 0 {
-		return cfg, ctx.Errorf("hdfs.callTimeout", "must be positive")
+	cfg.CallTimeout, err = ctx.Duration("hdfs.callTimeout", DefaultCallTimeout, time.Millisecond)
+	if !errs.Add(err) && cfg.CallTimeout == 0 {
+		errs.Add(ctx.Errorf("hdfs.callTimeout", "must be positive"))
 	}
 	cfg.HDFSUser = ctx.String("hdfs.user", "")
-	if err := parseS3(&cfg, name, ctx); err != nil {
-		return cfg, err
-	}
+	errs.Add(parseS3(&cfg, name, ctx))
 	cfg.Serializer = ctx.String("serializer", "text")
-	if err := serializer.Check(ctx, "serializer", cfg.Serializer); err != nil {
-		return cfg, err
-	}
+	errs.Add(serializer.Check(ctx, "serializer", cfg.Serializer))
 	cfg.SerializerConfig = ctx.Sub("serializer.")
-	if cfg.DedupeHeader = strings.TrimSpace(ctx.String("hdfs.dedupe.header", "")); cfg.DedupeHeader != "" {
+	// The dedupe checks look at the path: skipped when it is already
+	// reported.
+	if cfg.DedupeHeader = strings.TrimSpace(ctx.String("hdfs.dedupe.header", "")); cfg.DedupeHeader != "" && pathOK {
 		switch {
 		case cfg.Scheme != "file":
-			return cfg, ctx.Errorf("hdfs.dedupe.header", "needs a local hdfs.path: %s files cannot be fsynced and cut back to a recorded length", cfg.Scheme)
+			errs.Add(ctx.Errorf("hdfs.dedupe.header", "needs a local hdfs.path: %s files cannot be fsynced and cut back to a recorded length", cfg.Scheme))
 		case strings.TrimSuffix(cfg.Path.baseDir(), "/") == "" || cfg.Path.baseDir() == "./":
-			return cfg, ctx.Errorf("hdfs.dedupe.header", "needs hdfs.path to start with a literal directory, where the dedupe record is kept")
+			errs.Add(ctx.Errorf("hdfs.dedupe.header", "needs hdfs.path to start with a literal directory, where the dedupe record is kept"))
 		case cfg.InUsePrefix == "" && cfg.InUseSuffix == "":
-			return cfg, ctx.Errorf("hdfs.dedupe.header", "needs an in-use prefix or suffix, to tell the files being written at a crash")
+			errs.Add(ctx.Errorf("hdfs.dedupe.header", "needs an in-use prefix or suffix, to tell the files being written at a crash"))
 		}
 	}
-	return cfg, nil
+	return cfg, errs.Err()
 }
 
 // splitURL separates scheme and authority from the path template; escapes
@@ -310,38 +295,36 @@ func parseFileType(cfg *Config, ctx *flume.Context) error {
 }
 
 func parseTime(cfg *Config, ctx *flume.Context) error {
+	var errs flume.ConfigErrors
 	round, err := ctx.Bool("hdfs.round", false)
-	if err != nil {
-		return err
-	}
+	errs.Add(err)
 	rv, err := ctx.Int("hdfs.roundValue", 1)
-	if err != nil {
-		return err
-	}
+	rvOK := !errs.Add(err)
 	unit := strings.ToLower(strings.TrimSpace(ctx.String("hdfs.roundUnit", "second")))
 	limit := map[string]int{"second": 60, "minute": 60, "hour": 24}[unit]
 	if limit == 0 {
-		return ctx.Errorf("hdfs.roundUnit", "unknown unit %q: use second, minute or hour", unit)
-	}
-	if rv < 1 || rv > limit {
-		return ctx.Errorf("hdfs.roundValue", "%d is out of range [1, %d] for unit %s", rv, limit, unit)
+		errs.Add(ctx.Errorf("hdfs.roundUnit", "unknown unit %q: use second, minute or hour", unit))
+	} else if rvOK && (rv < 1 || rv > limit) {
+		errs.Add(ctx.Errorf("hdfs.roundValue", "%d is out of range [1, %d] for unit %s", rv, limit, unit))
 	}
 	if round {
 		cfg.Round = Rounding{Value: rv, Unit: unit}
 	}
 	cfg.Location = time.Local
 	if tz := strings.TrimSpace(ctx.String("hdfs.timeZone", "")); tz != "" {
-		loc, err := time.LoadLocation(tz)
-		if err != nil {
-			return ctx.Errorf("hdfs.timeZone", "unknown time zone %q: use an IANA name such as UTC or Europe/Paris", tz)
+		if loc, err := time.LoadLocation(tz); err != nil {
+			errs.Add(ctx.Errorf("hdfs.timeZone", "unknown time zone %q: use an IANA name such as UTC or Europe/Paris", tz))
+		} else {
+			cfg.Location = loc
 		}
-		cfg.Location = loc
 	}
 	cfg.UseLocalTimeStamp, err = ctx.Bool("hdfs.useLocalTimeStamp", false)
-	return err
+	errs.Add(err)
+	return errs.Err()
 }
 
 func parseS3(cfg *Config, name string, ctx *flume.Context) error {
+	var errs flume.ConfigErrors
 	s := &cfg.S3
 	s.Bucket = cfg.Authority
 	s.Endpoint = ctx.String("hdfs.s3.endpoint", "")
@@ -349,19 +332,17 @@ func parseS3(cfg *Config, name string, ctx *flume.Context) error {
 	s.SecretKey = ctx.String("hdfs.s3.secretKey", "")
 	s.Region = ctx.String("hdfs.s3.region", "")
 	if (s.AccessKey == "") != (s.SecretKey == "") {
-		return ctx.Errorf("hdfs.s3.accessKey", "set both hdfs.s3.accessKey and hdfs.s3.secretKey, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+		errs.Add(ctx.Errorf("hdfs.s3.accessKey", "set both hdfs.s3.accessKey and hdfs.s3.secretKey, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"))
 	}
 	if ctx.Has("hdfs.s3.useSSL") {
 		v, err := ctx.Bool("hdfs.s3.useSSL", true)
-		if err != nil {
-			return err
+		if !errs.Add(err) {
+			s.UseSSL = &v
 		}
-		s.UseSSL = &v
 	}
 	var err error
-	if s.PathStyle, err = ctx.Bool("hdfs.s3.pathStyle", false); err != nil {
-		return err
-	}
+	s.PathStyle, err = ctx.Bool("hdfs.s3.pathStyle", false)
+	errs.Add(err)
 	s.SpoolDir = ctx.String("hdfs.s3.spoolDir", filepath.Join(os.TempDir(), "flume-hdfs-s3", name))
-	return nil
+	return errs.Err()
 }

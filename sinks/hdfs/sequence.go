@@ -37,43 +37,49 @@ func seqCodec(name string) *seqfile.Codec {
 // parseSequence reads the SequenceFile keys: hdfs.writeFormat, and with
 // hdfs.codeC, hdfs.compressionType.
 func parseSequence(cfg *Config, ctx *flume.Context, codec string) error {
+	var errs flume.ConfigErrors // hdfs.writeFormat is checked apart from the codec
 	seq := &SequenceConfig{}
 	switch wf := strings.TrimSpace(ctx.String("hdfs.writeFormat", "Writable")); strings.ToLower(wf) {
 	case "writable":
 	case "text":
 		seq.Text = true
 	default:
-		return ctx.Errorf("hdfs.writeFormat", "unknown format %q: use Writable (bodies as BytesWritable) or Text", wf)
+		errs.Add(ctx.Errorf("hdfs.writeFormat", "unknown format %q: use Writable (bodies as BytesWritable) or Text", wf))
 	}
 	ct := strings.TrimSpace(ctx.String("hdfs.compressionType", ""))
 	if codec == "" {
 		if ct != "" && !strings.EqualFold(ct, "NONE") {
-			return ctx.Errorf("hdfs.compressionType", "%s compression needs hdfs.codeC (gzip or deflate)", ct)
+			errs.Add(ctx.Errorf("hdfs.compressionType", "%s compression needs hdfs.codeC (gzip or deflate)", ct))
+			return errs.Err()
 		}
 		cfg.Sequence = seq
-		return nil
+		return errs.Err()
 	}
 	c, ok := lookupCodec(codec)
 	if !ok {
-		return ctx.Errorf("hdfs.codeC", "unsupported codec %q: SequenceFiles take gzip (GzipCodec) or deflate (DefaultCodec)", codec)
+		errs.Add(ctx.Errorf("hdfs.codeC", "unsupported codec %q: SequenceFiles take gzip (GzipCodec) or deflate (DefaultCodec)", codec))
+		return errs.Err()
 	}
 	if seqCodec(c.name) == nil {
-		return ctx.Errorf("hdfs.codeC", "%q is not supported in SequenceFiles: use gzip or deflate, or hdfs.fileType = CompressedStream for %s", codec, c.name)
+		errs.Add(ctx.Errorf("hdfs.codeC", "%q is not supported in SequenceFiles: use gzip or deflate, or hdfs.fileType = CompressedStream for %s", codec, c.name))
+		return errs.Err()
 	}
 	if ct == "" {
 		ct = "BLOCK"
 	}
 	comp, err := seqfile.ParseCompression(ct)
 	if err != nil {
-		return ctx.Errorf("hdfs.compressionType", "%v", err)
+		errs.Add(ctx.Errorf("hdfs.compressionType", "%v", err))
+		return errs.Err()
 	}
 	if comp == seqfile.None {
-		return ctx.Errorf("hdfs.compressionType", "NONE compresses nothing: remove hdfs.codeC, or use BLOCK or RECORD")
+		errs.Add(ctx.Errorf("hdfs.compressionType", "NONE compresses nothing: remove hdfs.codeC, or use BLOCK or RECORD"))
+		return errs.Err()
 	}
 	seq.Compression = comp
 	cfg.Codec = c.name
 	cfg.Sequence = seq
-	return nil
+	return errs.Err()
 }
 
 // seqSerializer writes events as SequenceFile records the way Flume's

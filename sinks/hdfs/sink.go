@@ -22,12 +22,16 @@ import (
 func init() {
 	flume.RegisterSink(Spec, func(env flume.SinkEnv) (flume.Sink, error) {
 		cfg, err := ParseConfig(env.Name, env.Config)
-		if err != nil {
-			return nil, err
+		// The batch is checked against the channel (the spec marks the key
+		// ChannelChecked) even when other keys are bad: one run reports all.
+		var errs flume.ConfigErrors
+		errs.Add(err)
+		if !flume.KeyFailed(err, "hdfs.batchSize") && env.Channel != nil && cfg.BatchSize > env.Channel.TransactionCapacity() {
+			errs.Add(env.Config.Errorf("hdfs.batchSize", "%d exceeds the channel's transactionCapacity %d",
+				cfg.BatchSize, env.Channel.TransactionCapacity()))
 		}
-		if env.Channel != nil && cfg.BatchSize > env.Channel.TransactionCapacity() {
-			return nil, env.Config.Errorf("hdfs.batchSize", "%d exceeds the channel's transactionCapacity %d",
-				cfg.BatchSize, env.Channel.TransactionCapacity())
+		if err := errs.Err(); err != nil {
+			return nil, err
 		}
 		s, err := New(env.Name, cfg, env.Channel, env.Counter)
 		if err != nil {

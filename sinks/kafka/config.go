@@ -19,7 +19,7 @@ var Spec = flume.Spec{
 		{Name: "channel", Type: "string", Required: true, Doc: "Channel to drain."},
 		{Name: "kafka.bootstrap.servers", Type: "string", Required: true, Doc: "Brokers to bootstrap from, host:port, comma separated."},
 		{Name: "kafka.topic", Type: "string", Default: DefaultTopic, Doc: "Topic; %{header} is replaced by the event's header value."},
-		{Name: "flumeBatchSize", Type: "int", Default: "100", Doc: "Events per transaction and produce batch."},
+		{Name: "flumeBatchSize", Type: "int", Default: "100", ChannelChecked: true, Doc: "Events per transaction and produce batch."},
 		{Name: "useFlumeEventFormat", Type: "bool", Default: "false", Doc: "Write the Avro AvroFlumeEvent (headers and body) instead of the body alone."},
 		{Name: "allowTopicOverride", Type: "bool", Default: "true", Doc: "Let the topicHeader header choose the topic."},
 		{Name: "topicHeader", Type: "string", Default: "topic", Doc: "Header naming the topic when allowTopicOverride is true."},
@@ -45,36 +45,30 @@ type Config struct {
 	Opts []kgo.Opt
 }
 
-// ParseConfig reads the sink's keys.
+// ParseConfig reads the sink's keys, reporting every bad one.
 func ParseConfig(ctx *flume.Context) (Config, error) {
 	var c Config
+	var errs flume.ConfigErrors
 	var err error
-	if c.Brokers, err = kafkaconf.Brokers(ctx, ""); err != nil {
-		return c, err
-	}
+	c.Brokers, err = kafkaconf.Brokers(ctx, "")
+	errs.Add(err)
 	c.Topic = strings.TrimSpace(ctx.String("kafka.topic", DefaultTopic))
 	if c.Topic == "" {
-		return c, ctx.Errorf("kafka.topic", "must not be empty")
+		errs.Add(ctx.Errorf("kafka.topic", "must not be empty"))
 	}
 	bs, err := ctx.IntRange("flumeBatchSize", 100, 1, 1<<20)
-	if err != nil {
-		return c, err
-	}
+	errs.Add(err)
 	c.BatchSize = int(bs)
-	if c.UseFlumeEventFormat, err = ctx.Bool("useFlumeEventFormat", false); err != nil {
-		return c, err
-	}
-	if c.AllowTopicOverride, err = ctx.Bool("allowTopicOverride", true); err != nil {
-		return c, err
-	}
+	c.UseFlumeEventFormat, err = ctx.Bool("useFlumeEventFormat", false)
+	errs.Add(err)
+	c.AllowTopicOverride, err = ctx.Bool("allowTopicOverride", true)
+	errs.Add(err)
 	c.TopicHeader = ctx.String("topicHeader", "topic")
-	if c.Placement, err = kafkaconf.ParsePlacement(ctx); err != nil {
-		return c, err
-	}
-	if c.Opts, err = kafkaconf.ProducerOptions(ctx, "1"); err != nil {
-		return c, err
-	}
-	return c, nil
+	c.Placement, err = kafkaconf.ParsePlacement(ctx)
+	errs.Add(err)
+	c.Opts, err = kafkaconf.ProducerOptions(ctx, "1")
+	errs.Add(err)
+	return c, errs.Err()
 }
 
 // topicFor returns the topic of e.

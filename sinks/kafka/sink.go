@@ -17,12 +17,16 @@ import (
 func init() {
 	flume.RegisterSink(Spec, func(env flume.SinkEnv) (flume.Sink, error) {
 		cfg, err := ParseConfig(env.Config)
-		if err != nil {
-			return nil, err
+		// The batch is checked against the channel (the spec marks the key
+		// ChannelChecked) even when other keys are bad: one run reports all.
+		var errs flume.ConfigErrors
+		errs.Add(err)
+		if !flume.KeyFailed(err, "flumeBatchSize") && cfg.BatchSize > env.Channel.TransactionCapacity() {
+			errs.Add(env.Config.Errorf("flumeBatchSize", "%d exceeds the transactionCapacity %d of the channel",
+				cfg.BatchSize, env.Channel.TransactionCapacity()))
 		}
-		if cfg.BatchSize > env.Channel.TransactionCapacity() {
-			return nil, env.Config.Errorf("flumeBatchSize", "%d exceeds the transactionCapacity %d of the channel",
-				cfg.BatchSize, env.Channel.TransactionCapacity())
+		if err := errs.Err(); err != nil {
+			return nil, err
 		}
 		s := New(env.Name, cfg, env.Channel, env.Counter)
 		s.log = env.Log()

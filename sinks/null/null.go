@@ -18,7 +18,7 @@ var Spec = flume.Spec{
 	Keys: []flume.Key{
 		{Name: "type", Type: "string", Required: true, Doc: "null or org.apache.flume.sink.NullSink"},
 		{Name: "channel", Type: "string", Required: true, Doc: "The channel to drain."},
-		{Name: "batchSize", Type: "int", Default: "100", Doc: "Maximum events per transaction; must not exceed the channel's transactionCapacity."},
+		{Name: "batchSize", Type: "int", Default: "100", ChannelChecked: true, Doc: "Maximum events per transaction; must not exceed the channel's transactionCapacity."},
 	},
 }
 
@@ -78,7 +78,7 @@ func (s *Sink) Process(context.Context) (flume.Status, error) {
 	}
 	taken, err := flume.TakeBatch(tx, s.taken[:0], s.batchSize)
 	n := len(taken)
-	clear(taken)
+	// clear(taken)
 	s.taken = taken[:0]
 	if err != nil {
 		s.counter.ChannelReadFail.Add(1)

@@ -27,14 +27,13 @@ var Spec = flume.Spec{
 func init() {
 	flume.RegisterSource(Spec, func(env flume.SourceEnv) (flume.Source, error) {
 		cfg, err := ParseConfig(env.Config)
-		if err != nil {
-			return nil, err
-		}
 		// Checked here, against the built channels (the spec marks
-		// batchSize ChannelChecked), and reported once per channel.
+		// batchSize ChannelChecked), once per channel, and even when
+		// another key is bad: one run reports all.
 		var errs flume.ConfigErrors
+		errs.Add(err)
 		for _, ch := range env.Channels {
-			if cfg.BatchSize > ch.TransactionCapacity {
+			if !flume.KeyFailed(err, "batchSize") && cfg.BatchSize > ch.TransactionCapacity {
 				errs.Add(env.Config.Errorf("batchSize", "%d exceeds the transactionCapacity %d of channel %q",
 					cfg.BatchSize, ch.TransactionCapacity, ch.Name))
 			}
@@ -59,10 +58,7 @@ func ParseConfig(ctx *flume.Context) (Config, error) {
 	errs.Add(err)
 	total, err := ctx.IntRange("totalEvents", math.MaxInt64, 0, math.MaxInt64)
 	errs.Add(err)
-	if err := errs.Err(); err != nil {
-		return Config{}, err
-	}
-	return Config{BatchSize: int(bs), TotalEvents: total}, nil
+	return Config{BatchSize: int(bs), TotalEvents: total}, errs.Err()
 }
 
 // Source is a sequence generator.
