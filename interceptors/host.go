@@ -24,12 +24,12 @@ var HostSpec = flume.Spec{
 func init() {
 	flume.RegisterInterceptor(HostSpec, func(env flume.InterceptorEnv) (flume.Interceptor, error) {
 		cfg := env.Config
+		var errs flume.ConfigErrors // every bad key, not only the first
 		preserve, err := cfg.Bool("preserveExisting", false)
-		if err != nil {
-			return nil, err
-		}
+		errs.Add(err)
 		useIP, err := cfg.Bool("useIP", true)
-		if err != nil {
+		errs.Add(err)
+		if err := errs.Err(); err != nil {
 			return nil, err
 		}
 		return NewHost(cfg.String("hostHeader", "host"), localHost(useIP, env.Log()), preserve), nil

@@ -34,31 +34,34 @@ type extractSerializer struct {
 func init() {
 	flume.RegisterInterceptor(RegexExtractorSpec, func(env flume.InterceptorEnv) (flume.Interceptor, error) {
 		cfg := env.Config
+		var errs flume.ConfigErrors // every bad key, not only the first
+		var re *regexp.Regexp
 		src, err := cfg.RequiredString("regex")
-		if err != nil {
-			return nil, err
-		}
-		if src == "" {
-			return nil, cfg.Errorf("regex", "must not be empty")
-		}
-		re, err := regexp.Compile(src)
-		if err != nil {
-			return nil, cfg.Errorf("regex", "invalid regular expression %q: %v", src, err)
+		switch {
+		case errs.Add(err):
+		case src == "":
+			errs.Add(cfg.Errorf("regex", "must not be empty"))
+		default:
+			if re, err = regexp.Compile(src); err != nil {
+				errs.Add(cfg.Errorf("regex", "invalid regular expression %q: %v", src, err))
+			}
 		}
 		list, err := cfg.RequiredString("serializers")
-		if err != nil {
-			return nil, err
-		}
 		var sers []extractSerializer
-		for _, s := range strings.Fields(list) {
-			ser, err := parseExtractSerializer(cfg, s)
-			if err != nil {
-				return nil, err
+		if !errs.Add(err) {
+			for _, s := range strings.Fields(list) {
+				ser, err := parseExtractSerializer(cfg, s)
+				if errs.Add(err) {
+					continue
+				}
+				sers = append(sers, ser)
 			}
-			sers = append(sers, ser)
+			if len(strings.Fields(list)) == 0 {
+				errs.Add(cfg.Errorf("serializers", "must name at least one serializer"))
+			}
 		}
-		if len(sers) == 0 {
-			return nil, cfg.Errorf("serializers", "must name at least one serializer")
+		if err := errs.Err(); err != nil {
+			return nil, err
 		}
 		return interceptorFunc(func(e *flume.Event) *flume.Event {
 			m := re.FindSubmatchIndex(e.Body)

@@ -20,12 +20,14 @@ var RegexFilterSpec = flume.Spec{
 
 func init() {
 	flume.RegisterInterceptor(RegexFilterSpec, func(env flume.InterceptorEnv) (flume.Interceptor, error) {
-		re, err := compileKey(env.Config, "regex", ".*")
-		if err != nil {
-			return nil, err
-		}
-		exclude, err := env.Config.Bool("excludeEvents", false)
-		if err != nil {
+		// Both keys are read before either error is returned, so that
+		// one run reports them all.
+		re, errRe := compileKey(env.Config, "regex", ".*")
+		exclude, errEx := env.Config.Bool("excludeEvents", false)
+		var errs flume.ConfigErrors
+		errs.Add(errRe)
+		errs.Add(errEx)
+		if err := errs.Err(); err != nil {
 			return nil, err
 		}
 		return interceptorFunc(func(e *flume.Event) *flume.Event {

@@ -23,18 +23,18 @@ var RemoveHeaderSpec = flume.Spec{
 func init() {
 	flume.RegisterInterceptor(RemoveHeaderSpec, func(env flume.InterceptorEnv) (flume.Interceptor, error) {
 		cfg := env.Config
+		var errs flume.ConfigErrors // every bad key, not only the first
 		names := map[string]bool{}
 		if p, ok := cfg.Lookup("withName"); ok && p.Value != "" {
 			names[p.Value] = true
 		}
 		if p, ok := cfg.Lookup("fromList"); ok && p.Value != "" {
 			sep, err := compileKey(cfg, "fromListSeparator", `\s*,\s*`)
-			if err != nil {
-				return nil, err
-			}
-			for _, n := range sep.Split(p.Value, -1) {
-				if n != "" {
-					names[n] = true
+			if !errs.Add(err) {
+				for _, n := range sep.Split(p.Value, -1) {
+					if n != "" {
+						names[n] = true
+					}
 				}
 			}
 		}
@@ -42,9 +42,12 @@ func init() {
 		if p, ok := cfg.Lookup("matching"); ok && p.Value != "" {
 			re, err := regexp.Compile(`^(?:` + p.Value + `)$`)
 			if err != nil {
-				return nil, cfg.Errorf("matching", "invalid regular expression %q: %v", p.Value, err)
+				errs.Add(cfg.Errorf("matching", "invalid regular expression %q: %v", p.Value, err))
 			}
 			match = re
+		}
+		if err := errs.Err(); err != nil {
+			return nil, err
 		}
 		return interceptorFunc(func(e *flume.Event) *flume.Event {
 			for k := range e.Headers {
