@@ -78,7 +78,7 @@ func (s *Sink) Process(context.Context) (flume.Status, error) {
 	}
 	taken, err := flume.TakeBatch(tx, s.taken[:0], s.batchSize)
 	n := len(taken)
-	// clear(taken)
+	clear(taken)
 	s.taken = taken[:0]
 	if err != nil {
 		s.counter.ChannelReadFail.Add(1)
