@@ -81,24 +81,16 @@ type Channel struct {
 // a channel at the same time, each list at most transactionCapacity long.
 const maxSpare = 8
 
-// buffer returns an empty event list for a transaction, a spare one when
-// there is one.
-func (c *Channel) buffer(txCap int) []*flume.Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.bufferLocked(txCap)
-}
-
-func (c *Channel) bufferLocked(txCap int) []*flume.Event {
-	if n := len(c.spare); n > 0 {
-		b := c.spare[n-1]
-		c.spare[n-1] = nil
-		c.spare = c.spare[:n-1]
-		return b
+// spareLocked returns a spare event list, or nil when there is none.
+func (c *Channel) spareLocked() []*flume.Event {
+	n := len(c.spare)
+	if n == 0 {
+		return nil
 	}
-	// Small transactions are common (batchSize 1 sources); let those lists
-	// grow as needed rather than reserve transactionCapacity up front.
-	return make([]*flume.Event, 0, min(txCap, 64))
+	b := c.spare[n-1]
+	c.spare[n-1] = nil
+	c.spare = c.spare[:n-1]
+	return b
 }
 
 // recycleLocked keeps an ended transaction's list for reuse, emptied so that

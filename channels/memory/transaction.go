@@ -39,6 +39,9 @@ type transaction struct {
 	putSlots   int64
 	takes      []*flume.Event
 	takeSlots  int64
+	// spare is an empty list borrowed from the channel at Begin, under the
+	// lock Begin takes anyway, for the first of puts and takes to need one.
+	spare []*flume.Event
 	// putAttempts and takeAttempts count the calls of this transaction;
 	// they reach the channel's counter when it ends, so that a batch costs
 	// one atomic add per counter instead of one per event (the counters
@@ -59,6 +62,9 @@ func (t *transaction) Begin() error {
 	stopped := c.stopped
 	t.txCap, t.keepAlive = c.cfg.TransactionCapacity, c.cfg.KeepAlive
 	t.interrupts = c.interrupts
+	if !stopped {
+		t.spare = c.spareLocked()
+	}
 	c.mu.Unlock()
 	if stopped {
 		return c.errorf("begin", flume.ErrChannelClosed)
@@ -79,11 +85,22 @@ func (t *transaction) Put(e *flume.Event) error {
 			flume.ErrTransactionFull, t.txCap))
 	}
 	if t.puts == nil {
-		t.puts = c.buffer(t.txCap)
+		t.puts = t.list()
 	}
 	t.puts = append(t.puts, e)
 	t.putSlots += slots(e)
 	return nil
+}
+
+// list returns an empty event list: the one borrowed at Begin, or a new one.
+func (t *transaction) list() []*flume.Event {
+	if b := t.spare; b != nil {
+		t.spare = nil
+		return b
+	}
+	// Small transactions are common (batchSize 1 sources); let those lists
+	// grow as needed rather than reserve transactionCapacity up front.
+	return make([]*flume.Event, 0, min(t.txCap, 64))
 }
 
 // takeFull counts and reports a take beyond transactionCapacity.
@@ -134,7 +151,7 @@ func (t *transaction) Take() (*flume.Event, error) {
 	}
 	e := c.queue.popFront()
 	if t.takes == nil {
-		t.takes = c.bufferLocked(t.txCap)
+		t.takes = t.list()
 	}
 	c.mu.Unlock()
 	t.takes = append(t.takes, e)
@@ -262,7 +279,8 @@ func (t *transaction) releaseLocked() {
 	t.putAttempts, t.takeAttempts = 0, 0
 	c.recycleLocked(t.puts)
 	c.recycleLocked(t.takes)
-	t.puts, t.takes = nil, nil
+	c.recycleLocked(t.spare)
+	t.puts, t.takes, t.spare = nil, nil, nil
 	t.putSlots, t.takeSlots = 0, 0
 }
 
