@@ -352,3 +352,104 @@ a.sinks.log.channel = c
 		}
 	}
 }
+
+// TestValidateReportsEveryProblem: `flume-ng validate` lists every problem
+// of the file in one run (several bad keys of one component, bad keys of
+// several components), each once, with file:line, component and key; a
+// problem two checks see (the engine's and a component's) is printed once.
+func TestValidateReportsEveryProblem(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		text string
+		want []string // every ERROR line, after "<file>:"
+	}{
+		{"several keys of several components", `a.sources = r1 r2
+a.channels = c1
+a.sinks = k1
+a.sources.r1.type = amps
+a.sources.r1.channels = c1
+a.sources.r1.topic = Orders
+a.sources.r1.uri = localhost:9007
+a.sources.r1.maxBuffers = 0
+a.sources.r1.eventHeaders = nope
+a.sources.r2.type = seq
+a.sources.r2.channels = c1
+a.sources.r2.batchSize = lots
+a.sources.r2.totalEvents = -1
+a.channels.c1.type = memory
+a.channels.c1.capacity = lots
+a.channels.c1.keep-alive = soon
+a.sinks.k1.type = file_roll
+a.sinks.k1.channel = c1
+a.sinks.k1.sink.rollInterval = x
+a.sinks.k1.sink.pathManager = weird
+a.sinks.k1.sink.batchSize = 500
+a.sources.r1.backoffSleepIncrement = later
+`, []string{
+			`4: source "r1": key "clientName": is required`,
+			`4: source "r1": key "maxBatch": defaults to 1000, more than the transactionCapacity 100 of channel "c1"`,
+			`7: source "r1": key "uri": "localhost:9007" is not a URI`,
+			`8: source "r1": key "maxBuffers": 0 is out of range`,
+			`9: source "r1": key "eventHeaders": invalid event header`,
+			`12: source "r2": key "batchSize": "lots" is not an integer`,
+			`13: source "r2": key "totalEvents": -1 is out of range`,
+			`15: channel "c1": key "capacity": "lots" is not an integer`,
+			`16: channel "c1": key "keep-alive": "soon" is not a non-negative integer`,
+			`17: sink "k1": key "sink.directory": is required`,
+			`19: sink "k1": key "sink.rollInterval": "x" is not a non-negative integer`,
+			`20: sink "k1": key "sink.pathManager": unknown path manager "weird"`,
+			`21: sink "k1": key "sink.batchSize": 500 exceeds the channel's transactionCapacity 100`,
+			`22: source "r1": key "backoffSleepIncrement": "later" is not a non-negative integer`,
+		}},
+		{"default maxBatch above a channel's transactionCapacity, once", `a.sources = r1
+a.channels = c1
+a.sources.r1.type = com.crankuptheamps.flume.AMPSFlumeSource
+a.sources.r1.channels = c1
+a.sources.r1.clientName = c
+a.sources.r1.uri = tcp://localhost:9007/amps/json
+a.sources.r1.topic = Orders
+a.channels.c1.type = memory
+a.channels.c1.transactionCapacity = 50
+`, []string{
+			`3: source "r1": key "maxBatch": defaults to 1000, more than the transactionCapacity 50 of channel "c1"; every transaction would fail`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "bad.properties")
+			if err := os.WriteFile(file, []byte(tc.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(binary, "validate", "-n", "a", "-f", file)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err == nil {
+				t.Fatal("broken config validated")
+			}
+			var errs []string
+			for _, l := range strings.Split(stderr.String(), "\n") {
+				if rest, ok := strings.CutPrefix(l, "ERROR "+file+":"); ok {
+					errs = append(errs, rest)
+				} else if strings.HasPrefix(l, "ERROR ") {
+					t.Errorf("error without the file's location: %s", l)
+				}
+			}
+			if len(errs) != len(tc.want) {
+				t.Errorf("%d errors, want %d:\n%s", len(errs), len(tc.want), stderr.String())
+			}
+			for _, w := range tc.want {
+				n := 0
+				for _, e := range errs {
+					if strings.HasPrefix(e, w) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%q printed %d times, want once:\n%s", w, n, stderr.String())
+				}
+			}
+			if want := fmt.Sprintf("%d error(s)", len(tc.want)); !strings.Contains(stdout.String(), want) {
+				t.Errorf("summary lacks %q: %s", want, stdout.String())
+			}
+		})
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"ampsflume/flume"
@@ -88,7 +91,7 @@ func build(cfg *config.Agent, opts Options, reuse map[string]*channelNode) (*top
 			// Keep building the sources and sinks on a stand-in, so that
 			// their own problems are reported in the same run; a topology
 			// with problems is never started.
-			ch = unbuiltChannel{}
+			ch = unbuiltChannel{txCap: configuredTxCap(c)}
 		}
 		t.channels = append(t.channels, &channelNode{name: c.Name, ch: ch, counter: counter, typ: c.Reg.Spec.Alias})
 	}
@@ -207,8 +210,30 @@ func buildSource(c *config.Component, t *topology, log *slog.Logger) (*sourceNod
 	return n, nil
 }
 
-// unbuiltChannel stands in for a channel whose factory failed.
-type unbuiltChannel struct{}
+// unbuiltChannel stands in for a channel whose factory failed. It reports
+// the transactionCapacity its configuration asks for, so that the sources'
+// and sinks' checks of their batch sizes against it are made in the same
+// run, neither skipped nor made against a zero.
+type unbuiltChannel struct{ txCap int }
+
+// configuredTxCap is the channel's transactionCapacity as written, else its
+// spec's default, else unlimited (nothing to check against).
+func configuredTxCap(c *config.Component) int {
+	v := ""
+	for _, k := range c.Reg.Spec.Keys {
+		if k.Name == "transactionCapacity" {
+			v = k.Default
+		}
+	}
+	if p, ok := c.Props["transactionCapacity"]; ok {
+		v = p.Value
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return math.MaxInt32
+	}
+	return n
+}
 
 var errUnbuilt = errors.New("channel failed to build")
 
@@ -216,7 +241,7 @@ func (unbuiltChannel) Start(context.Context) error       { return errUnbuilt }
 func (unbuiltChannel) Stop() error                       { return nil }
 func (unbuiltChannel) NewTransaction() flume.Transaction { return unbuiltTx{} }
 func (unbuiltChannel) Capacity() int                     { return 0 }
-func (unbuiltChannel) TransactionCapacity() int          { return 0 }
+func (u unbuiltChannel) TransactionCapacity() int        { return u.txCap }
 func (unbuiltChannel) Size() int                         { return 0 }
 
 type unbuiltTx struct{}
