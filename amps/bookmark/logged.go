@@ -78,7 +78,7 @@ func OpenLogged(path string, opts LoggedOptions) (*LoggedStore, error) {
 	}
 	if good < len(logMagic) {
 		// New, or torn while being created: start it afresh.
-		if err := f.Truncate(0); err == nil {
+		if err = f.Truncate(0); err == nil {
 			_, err = f.WriteAt([]byte(logMagic), 0)
 		}
 		if err != nil {

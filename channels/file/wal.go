@@ -281,16 +281,6 @@ func (w *wal) append(buf []byte) (base, end ptr, err error) {
 // end is the position just past the last appended byte.
 func (w *wal) end() ptr { return ptr(w.written.Load()) }
 
-// activeSegment returns the id of the segment being written.
-func (w *wal) activeSegment() uint32 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.active == nil {
-		return 0
-	}
-	return w.active.id
-}
-
 // startFlusher runs the goroutine that fsyncs every interval when commits
 // do not wait for durability (fsyncPerTransaction=false). Committers that
 // do wait run their fsyncs themselves (waitSynced).

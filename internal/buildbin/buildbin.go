@@ -77,11 +77,11 @@ func Main(m interface{ Run() int }, use func(Set), race bool, cmds ...string) in
 	return m.Run()
 }
 
-// goCommand is the go command of the toolchain running the tests, which
-// need not be on PATH.
+// goCommand is the go command of the toolchain running the tests: go test
+// puts its own bin directory first on the tests' PATH, so the tests build
+// with the toolchain that built them.
 func goCommand() string {
-	g := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(g); err == nil {
+	if g, err := exec.LookPath("go"); err == nil {
 		return g
 	}
 	return "go"

@@ -79,10 +79,9 @@ type Sink struct {
 	acked   uint64        // highest persisted seq acknowledged
 	ackWake chan struct{} // closed and replaced when acked grows
 
-	nextSeq     uint64 // next sequence number to assign (publish store)
-	retryBase   uint64 // first seq of a rolled-back batch, reused on retry
-	haveRetry   bool
-	storeLoaded bool
+	nextSeq   uint64 // next sequence number to assign (publish store)
+	retryBase uint64 // first seq of a rolled-back batch, reused on retry
+	haveRetry bool
 }
 
 // New builds the sink from its configuration, reporting every bad key.

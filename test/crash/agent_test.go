@@ -3,7 +3,6 @@ package crash
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -251,8 +250,6 @@ func kills() int {
 	}
 	return 50
 }
-
-var errNotYet = errors.New("not yet")
 
 // mkdirs creates the directories and returns the first.
 func mkdirs(t *testing.T, dirs ...string) {
