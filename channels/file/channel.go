@@ -400,7 +400,6 @@ func (c *Channel) checkpointAt(closing bool) error {
 		return flume.ErrChannelClosed
 	}
 	ck := &checkpoint{pos: c.w.end(), nextTxid: c.nextTxid}
-	ck.queue = make([]ptr, 0, c.reserved)
 	for t := range c.inflight {
 		ck.queue = append(ck.queue, t.takes...)
 		if t.spilled {
@@ -408,20 +407,25 @@ func (c *Channel) checkpointAt(closing bool) error {
 				puts: append([]ptr(nil), t.puts...), takes: append([]ptr(nil), t.takes[:t.spilledTakes]...)})
 		}
 	}
-	ck.queue = append(ck.queue, c.q.snapshot()...)
+	// The queue itself is written from a frozen view, outside the lock.
+	ck.rest = c.q.freeze()
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.q.thaw()
+		c.mu.Unlock()
+	}()
 
 	if err := c.w.syncTo(ck.pos); err != nil {
 		c.checkpointErrors.Add(1)
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	data := ck.encode()
-	if err := writeCheckpoint(c.fs, c.cfg.CheckpointDir, data); err != nil {
+	if err := writeCheckpoint(c.fs, c.cfg.CheckpointDir, ck); err != nil {
 		c.checkpointErrors.Add(1)
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if c.cfg.UseDualCheckpoints {
-		if err := writeCheckpoint(c.fs, c.cfg.BackupCheckpointDir, data); err != nil {
+		if err := writeCheckpoint(c.fs, c.cfg.BackupCheckpointDir, ck); err != nil {
 			c.backupCheckpointErrors.Add(1)
 			c.log.Warn("backup checkpoint failed", "err", err)
 		}
@@ -433,6 +437,9 @@ func (c *Channel) checkpointAt(closing bool) error {
 	ref := map[uint32]bool{}
 	for _, p := range ck.queue {
 		ref[p.seg()] = true
+	}
+	for _, part := range ck.rest.parts {
+		ref[part.ch.seg] = true
 	}
 	for _, t := range ck.pending {
 		for _, p := range t.puts {

@@ -1,5 +1,0 @@
-//go:build !race
-
-package walkthrough
-
-const raceEnabled = false
