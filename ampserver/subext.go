@@ -345,7 +345,7 @@ func (s *Server) aggregateQuery(v *aggregate.View, q *query, topics []*topic, x 
 		}
 		sortBySeq(recs)
 		for _, r := range recs {
-			v.Apply(nil, r.data)
+			v.Add(r.data)
 		}
 		for i, o := range v.Snapshot() {
 			key := groupSowKey(t.name, o.Key)

@@ -159,7 +159,7 @@ func (s *Server) addView(vc *ViewConfig, under *topic) error {
 	}
 	sortBySeq(recs)
 	for _, r := range recs {
-		agg.Apply(nil, r.data)
+		agg.Add(r.data)
 	}
 	ts := timestamp(s.clock.Now())
 	for _, o := range agg.Snapshot() {

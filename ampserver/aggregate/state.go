@@ -12,17 +12,23 @@ import (
 // colState holds the running statistics of one column within one group.
 // Every update is O(1) except the ordered multiset, which is O(log n).
 type colState struct {
+	// Fields in the order an update touches them: the sums first, the
+	// ordered set inline rather than behind a pointer, so that one
+	// column's change reads as few cache lines as possible when there are
+	// many groups.
 	n      int     // non-NULL values
 	nan    int     // values that are NaN or not numeric (numeric aggregates)
 	nonInt int     // numeric values that are doubles
 	isum   int64   // sum of the integer values (exact while nonInt == 0)
 	fsum   float64 // sum of all numeric values, in arrival order
-	mean   float64 // Welford running mean of the numeric values
-	m2     float64 // Welford sum of squared deviations
-	nnum   int     // numeric, non-NaN values (Welford's count)
 
-	order *ordSet
-	onan  int // NaN numbers seen by MIN/MAX
+	ordered bool // MIN or MAX: order is maintained
+	onan    int  // NaN numbers seen by MIN/MAX
+	order   ordSet
+
+	mean float64 // Welford running mean of the numeric values
+	m2   float64 // Welford sum of squared deviations
+	nnum int     // numeric, non-NaN values (Welford's count)
 
 	distinct map[string]*distItem
 	anyKey   string // key of the most recent distinct value added (ANY)
@@ -71,9 +77,7 @@ type distItem struct {
 
 func newColState(nd needs) colState {
 	var c colState
-	if nd&needOrder != 0 {
-		c.order = &ordSet{}
-	}
+	c.ordered = nd&needOrder != 0
 	if nd&needDistinct != 0 {
 		c.distinct = make(map[string]*distItem)
 	}
@@ -104,7 +108,7 @@ func (c *colState) update(v filter.Value, sign int, nd needs, scratch *[]byte) {
 			}
 		}
 	}
-	if c.order != nil {
+	if c.ordered {
 		c.updateOrder(v, sign)
 	}
 	if c.distinct != nil {

@@ -97,9 +97,16 @@ type group struct {
 	seq     uint64 // creation order, for Snapshot
 	n       int    // contributing records
 	cols    []colState
-	last    []filter.Value // per entry: the value of a plain entry on the last record processed
+	ents    []entState // per entry
 	lastOut []byte
-	dbl     []dblCache // per entry: the last double printed
+	dirty   bool // changed by Add since lastOut was produced
+}
+
+// entState is what a group keeps per projection entry, in one slice so
+// that producing a record touches one allocation.
+type entState struct {
+	last filter.Value // plain entries: the value on the last record processed
+	dbl  dblCache     // the last double printed
 }
 
 // dblCache remembers how an entry's last double printed: MIN, MAX and
@@ -470,12 +477,30 @@ func keep(dst *filter.Value, val filter.Value) {
 // its group. The returned slice is reused by the next Apply (the Data of
 // each output is not: it may be kept).
 func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
+	return v.apply(oldDoc, newDoc, true)
+}
+
+// Add folds an inserted record into the view without producing its
+// group's record: Apply(nil, doc) for building a view from existing
+// records, after which Snapshot lists the groups. Printing a group's
+// record is the larger part of an insert, and a build would print every
+// group once per record.
+func (v *View) Add(doc []byte) {
+	v.apply(nil, doc, false)
+}
+
+func (v *View) apply(oldDoc, newDoc []byte, produce bool) []GroupOutput {
 	var gOld, gNew *group
 	nG := len(v.grouping)
 	if oldDoc != nil && v.matches(oldDoc) {
 		vals := v.eval(oldDoc, v.fsOld, v.oldVals)
 		v.oldKey = appendKey(v.oldKey[:0], vals[:nG])
 		if g, ok := v.groups[string(v.oldKey)]; ok {
+			if g.dirty && produce {
+				// Changed by Add since its last record: produce it now,
+				// so that a removal reports the record the group had.
+				v.emit(g)
+			}
 			gOld = g
 			g.n--
 			for i := range v.cols {
@@ -504,12 +529,18 @@ func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 			g.cols[i].update(vals[nG+i], +1, v.cols[i].needs, &v.distBuf)
 		}
 		for j, i := range v.plain {
-			keep(&g.last[i], vals[v.nOld+j])
+			keep(&g.ents[i].last, vals[v.nOld+j])
 		}
 		for _, m := range v.fromKey {
-			keep(&g.last[m[0]], vals[m[1]])
+			keep(&g.ents[m[0]].last, vals[m[1]])
 		}
 		clear(vals)
+	}
+	if !produce {
+		if gNew != nil {
+			gNew.dirty = true
+		}
+		return nil
 	}
 	out := v.out[:0]
 	if gOld != nil && gOld != gNew {
@@ -529,8 +560,7 @@ func (v *View) Apply(oldDoc, newDoc []byte) []GroupOutput {
 
 func (v *View) newGroup(k string) *group {
 	v.nextSeq++
-	g := &group{key: k, seq: v.nextSeq, cols: make([]colState, len(v.cols)), last: make([]filter.Value, len(v.entries)),
-		dbl: make([]dblCache, len(v.entries))}
+	g := &group{key: k, seq: v.nextSeq, cols: make([]colState, len(v.cols)), ents: make([]entState, len(v.entries))}
 	for i, c := range v.cols {
 		g.cols[i] = newColState(c.needs)
 	}
@@ -547,7 +577,7 @@ func (v *View) Snapshot() []GroupOutput {
 	sort.Slice(gs, func(i, j int) bool { return gs[i].seq < gs[j].seq })
 	out := make([]GroupOutput, 0, len(gs))
 	for _, g := range gs {
-		if g.lastOut == nil {
+		if g.lastOut == nil || g.dirty {
 			v.emit(g)
 		}
 		out = append(out, GroupOutput{Key: g.key, Data: g.lastOut})
@@ -564,7 +594,7 @@ func (v *View) emit(g *group) GroupOutput {
 		en := &v.entries[i]
 		switch en.kind {
 		case entryPlain:
-			vals[i] = g.last[i]
+			vals[i] = g.ents[i].last
 		case entryAgg:
 			vals[i] = g.cols[en.agg.col].result(en.agg.fn, en.agg.delim)
 		case entryOuter:
@@ -573,7 +603,7 @@ func (v *View) emit(g *group) GroupOutput {
 	}
 	b := v.appendNodes(make([]byte, 0, max(64, len(g.lastOut)+8)), g, v.layout, vals)
 	clear(vals) // drop references to strings until the next emit
-	g.lastOut = b
+	g.lastOut, g.dirty = b, false
 	return GroupOutput{Key: g.key, Data: b}
 }
 
@@ -646,7 +676,7 @@ func (g *group) appendValue(b []byte, i int, val filter.Value) []byte {
 	if val.Kind != filter.Number || math.IsNaN(val.Num) || math.IsInf(val.Num, 0) || val.IsInt && math.Abs(val.Num) < 1<<63 {
 		return AppendValue(b, val)
 	}
-	c := &g.dbl[i]
+	c := &g.ents[i].dbl
 	bits := math.Float64bits(val.Num)
 	if c.n > 0 && c.bits == bits {
 		return append(b, c.b[:c.n]...)
