@@ -148,7 +148,7 @@ func (s *sowStore) rewrite(path string) error {
 			return err
 		}
 	}
-	if err := w.Flush(); err == nil {
+	if err = w.Flush(); err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

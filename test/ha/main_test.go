@@ -12,13 +12,12 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"ampsflume/internal/buildbin"
 )
 
 // binDir holds ampserver, flume-ng and spark, built by TestMain.
@@ -27,26 +26,16 @@ var binDir string
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "ha-bin-")
+	// The commands are built without the race detector: these tests are
+	// about processes dying, and race builds would make the 2-core runs
+	// several times slower.
+	bins, err := buildbin.Build(false, "cmd/ampserver", "cmd/flume-ng", "cmd/spark")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	// The commands are built without the race detector: these tests are
-	// about processes dying, and race builds would make the 2-core runs
-	// several times slower.
-	build := exec.Command(gobin, "build", "-o", dir+string(filepath.Separator), "./cmd/ampserver", "./cmd/flume-ng", "./cmd/spark")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the commands: %v\n%s", err, out)
-		return 1
-	}
-	binDir = dir
+	defer bins.Remove()
+	binDir = bins.Dir
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

@@ -10,15 +10,14 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"ampsflume/internal/buildbin"
 )
 
 // exampleDir holds the article's example files, relative to this package.
@@ -32,27 +31,15 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "walkthrough-bin-")
+	// Built with the race detector when the tests are, so that a data race
+	// in a child process fails the run as well.
+	bins, err := buildbin.Build(buildbin.Race, "cmd/ampserver", "cmd/flume-ng", "cmd/spark")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	build := exec.Command(gobin, append(args, "./cmd/ampserver", "./cmd/flume-ng", "./cmd/spark")...)
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the commands: %v\n%s", err, out)
-		return 1
-	}
-	binDir = dir
+	defer bins.Remove()
+	binDir = bins.Dir
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
