@@ -234,10 +234,7 @@ func (c *Channel) open() error {
 		return err
 	}
 	c.mu.Lock()
-	c.q = queue{}
-	for _, p := range st.queue {
-		c.q.pushBack(p)
-	}
+	c.q = st.q
 	c.reserved = c.q.len()
 	c.nextTxid = st.nextTxid
 	c.inflight = map[*txn]struct{}{}

@@ -1,6 +1,7 @@
 package file
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -47,6 +48,9 @@ type checkpoint struct {
 	// cost 80 MB twice (a copy and its encoding).
 	rest    view
 	pending []pendingTx
+	// loaded is the queue a checkpoint read from disk decoded to; rest is
+	// a view of it.
+	loaded *queue
 }
 
 // ckptWriter streams a checkpoint through a small buffer, computing its
@@ -122,84 +126,125 @@ func (c *checkpoint) encode() []byte {
 var errBadCheckpoint = errors.New("bad checkpoint")
 
 func decodeCheckpoint(b []byte) (*checkpoint, error) {
+	return readCheckpointFrom(bytes.NewReader(b), int64(len(b)))
+}
+
+// ckptReader decodes a checkpoint as a stream: a checkpoint of ten million
+// pointers is never held in memory whole, only as the queue it decodes to.
+type ckptReader struct {
+	r    *bufio.Reader
+	left int64 // bytes before the checksum not yet read
+	buf  [8]byte
+	err  error
+}
+
+func (cr *ckptReader) read(n int) []byte {
+	if cr.err != nil {
+		return nil
+	}
+	if int64(n) > cr.left {
+		cr.err = errors.New("truncated")
+		return nil
+	}
+	b := cr.buf[:n]
+	if _, err := io.ReadFull(cr.r, b); err != nil {
+		cr.err = err
+		return nil
+	}
+	cr.left -= int64(n)
+	return b
+}
+
+func (cr *ckptReader) u64() uint64 {
+	if b := cr.read(8); b != nil {
+		return binary.BigEndian.Uint64(b)
+	}
+	return 0
+}
+
+func (cr *ckptReader) u32() uint32 {
+	if b := cr.read(4); b != nil {
+		return binary.BigEndian.Uint32(b)
+	}
+	return 0
+}
+
+// readCheckpointFrom decodes the size bytes of r. It reads them twice:
+// once for the checksum, so that damage never drives the decoder (a
+// corrupt count could otherwise make it build a huge queue), then to
+// decode. The queue goes into loaded (and rest, a view of it), which
+// replay adopts as is.
+func readCheckpointFrom(r io.ReaderAt, size int64) (*checkpoint, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", errBadCheckpoint, fmt.Sprintf(format, args...))
 	}
-	if len(b) < 8+4+8+8+8+8+4 {
-		return nil, bad("%d bytes is too short", len(b))
+	if size < 8+4+8+8+8+8+4 {
+		return nil, bad("%d bytes is too short", size)
 	}
-	if string(b[:8]) != ckptMagic {
+	var magic [8]byte
+	if _, err := r.ReadAt(magic[:], 0); err != nil {
+		return nil, err
+	}
+	if string(magic[:]) != ckptMagic {
 		return nil, bad("bad magic")
 	}
-	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
-	if crc32.Checksum(body, castagnoli) != sum {
+	h := crc32.New(castagnoli)
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size-4)); err != nil {
+		return nil, err
+	}
+	var sum [4]byte
+	if _, err := r.ReadAt(sum[:], size-4); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if h.Sum32() != binary.BigEndian.Uint32(sum[:]) {
 		return nil, bad("checksum mismatch")
 	}
-	if v := binary.BigEndian.Uint32(body[8:]); v != ckptVersion {
+	cr := &ckptReader{r: bufio.NewReaderSize(io.NewSectionReader(r, 8, size-4-8), 256<<10), left: size - 4 - 8}
+	if v := cr.u32(); v != ckptVersion {
 		return nil, bad("unsupported version %d", v)
 	}
-	r := body[12:]
-	u64 := func() (uint64, bool) {
-		if len(r) < 8 {
-			return 0, false
-		}
-		v := binary.BigEndian.Uint64(r)
-		r = r[8:]
-		return v, true
+	c := &checkpoint{loaded: &queue{}}
+	c.pos = ptr(cr.u64())
+	c.nextTxid = cr.u64()
+	n := cr.u64()
+	if n > uint64(cr.left)/8 {
+		return nil, bad("queue of %d pointers overruns the file", n)
 	}
-	u32 := func() (uint32, bool) {
-		if len(r) < 4 {
-			return 0, false
-		}
-		v := binary.BigEndian.Uint32(r)
-		r = r[4:]
-		return v, true
+	for range n {
+		c.loaded.pushBack(ptr(cr.u64()))
 	}
+	c.rest = c.loaded.view()
 	ptrs := func(n uint64) ([]ptr, bool) {
-		if n > uint64(len(r))/8 {
+		if cr.err != nil || n > uint64(cr.left)/8 {
 			return nil, false
 		}
 		out := make([]ptr, n)
 		for i := range out {
-			v, _ := u64()
-			out[i] = ptr(v)
+			out[i] = ptr(cr.u64())
 		}
 		return out, true
 	}
-	c := &checkpoint{}
-	pos, _ := u64()
-	c.pos = ptr(pos)
-	c.nextTxid, _ = u64()
-	n, _ := u64()
-	var ok bool
-	if c.queue, ok = ptrs(n); !ok {
-		return nil, bad("queue of %d pointers overruns the file", n)
-	}
-	m, ok := u64()
-	if !ok || m > uint64(len(r))/16 {
+	m := cr.u64()
+	if cr.err != nil || m > uint64(cr.left)/16 {
 		return nil, bad("bad open-transaction count")
 	}
 	for range m {
 		var p pendingTx
-		p.txid, _ = u64()
-		np, ok := u32()
-		if !ok {
+		var ok bool
+		p.txid = cr.u64()
+		if p.puts, ok = ptrs(uint64(cr.u32())); !ok {
 			return nil, bad("truncated open transaction")
 		}
-		if p.puts, ok = ptrs(uint64(np)); !ok {
-			return nil, bad("truncated open transaction")
-		}
-		nt, ok := u32()
-		if !ok {
-			return nil, bad("truncated open transaction")
-		}
-		if p.takes, ok = ptrs(uint64(nt)); !ok {
+		if p.takes, ok = ptrs(uint64(cr.u32())); !ok {
 			return nil, bad("truncated open transaction")
 		}
 		c.pending = append(c.pending, p)
 	}
-	if len(r) != 0 {
-		return nil, bad("%d trailing bytes", len(r))
+	if cr.err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadCheckpoint, cr.err)
+	}
+	if cr.left != 0 {
+		return nil, bad("%d trailing bytes", cr.left)
 	}
 	return c, nil
 }
@@ -219,11 +264,7 @@ func readCheckpoint(fsys fs, dir string) (*checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stat checkpoint %s: %w", p, err)
 	}
-	b := make([]byte, size)
-	if _, err := f.ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read checkpoint %s: %w", p, err)
-	}
-	c, err := decodeCheckpoint(b)
+	c, err := readCheckpointFrom(io.NewSectionReader(f, 0, size), size)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", p, err)
 	}

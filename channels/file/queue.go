@@ -184,10 +184,18 @@ type viewPart struct {
 func (q *queue) freeze() view {
 	q.gen++
 	q.frozen = true
+	v := q.view()
+	for _, p := range v.parts {
+		p.ch.gen = q.gen
+	}
+	return v
+}
+
+// view is a view of the queue valid until it next changes.
+func (q *queue) view() view {
 	v := view{n: q.size, parts: make([]viewPart, 0, len(q.chunks)-q.first)}
 	for _, ch := range q.chunks[q.first:] {
 		if ch.lo < ch.hi {
-			ch.gen = q.gen
 			v.parts = append(v.parts, viewPart{ch, ch.lo, ch.hi})
 		}
 	}

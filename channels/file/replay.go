@@ -8,7 +8,7 @@ import (
 
 // replayState is the channel rebuilt from the checkpoint and the log.
 type replayState struct {
-	queue    []ptr
+	q        queue
 	nextTxid uint64
 }
 
@@ -58,9 +58,10 @@ func (c *Channel) replay() (*replayState, error) {
 		start    ptr
 	)
 	if ck != nil {
-		for _, p := range ck.queue {
-			q.pushBack(p)
-		}
+		// The checkpoint's queue is adopted, not copied: with millions of
+		// events a copy would double the memory of the start.
+		q = *ck.loaded
+		ck.loaded, ck.rest = nil, view{}
 		for i := range ck.pending {
 			p := ck.pending[i]
 			pending[p.txid] = &p
@@ -165,15 +166,16 @@ func (c *Channel) replay() (*replayState, error) {
 		}
 		c.w.addSegment(&segment{si, f})
 	}
-	out := q.snapshot()
 	if len(removed) > 0 {
-		kept := out[:0]
-		for _, p := range out {
-			if !removed[p] {
-				kept = append(kept, p)
+		var kept queue
+		for _, part := range q.view().parts {
+			for _, o := range part.ch.off[part.lo:part.hi] {
+				if p := mkptr(part.ch.seg, int64(o)); !removed[p] {
+					kept.pushBack(p)
+				}
 			}
 		}
-		out = kept
+		q = kept
 	}
 	if len(pending) > 0 {
 		c.log.Info("dropped transactions that never committed", "count", len(pending))
@@ -183,11 +185,12 @@ func (c *Channel) replay() (*replayState, error) {
 	for _, id := range c.w.segmentIDs() {
 		have[id] = true
 	}
-	for _, p := range out {
-		if !have[p.seg()] {
+	for _, part := range q.view().parts {
+		if !have[part.ch.seg] {
+			p := mkptr(part.ch.seg, int64(part.ch.off[part.lo]))
 			return nil, fmt.Errorf("queued event %v is in segment %d, which is missing from %v", p, p.seg(), c.cfg.DataDirs)
 		}
 	}
-	c.log.Info("replay done", "fromCheckpoint", ck != nil, "records", records, "eventsAdded", events, "queued", len(out))
-	return &replayState{queue: out, nextTxid: nextTxid}, nil
+	c.log.Info("replay done", "fromCheckpoint", ck != nil, "records", records, "eventsAdded", events, "queued", q.len())
+	return &replayState{q: q, nextTxid: nextTxid}, nil
 }

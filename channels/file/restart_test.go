@@ -294,3 +294,76 @@ func TestCorruptionInOlderSegment(t *testing.T) {
 }
 
 func itoa[T int | int64](i T) string { return strconv.FormatInt(int64(i), 10) }
+
+// TestZeroFilledTail: a crash can leave the end of the newest segment
+// zero-filled — a filesystem that made the new size durable before the
+// data, or preallocated space — which must read as the end of the log (cut
+// off, counted as a torn tail), never as damage, while zeros with valid
+// records after them are damage.
+func TestZeroFilledTail(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// damage changes the newest segment, given the offsets of its
+		// records; it returns the new contents.
+		damage func(b []byte, offs []int64) []byte
+		want   []string // nil with wantErr
+		// wantErr is set when Start must refuse the log.
+		wantErr bool
+	}{
+		{"zeros appended", func(b []byte, _ []int64) []byte { return append(b, make([]byte, 8192)...) },
+			[]string{"a1", "a2", "b1", "c1"}, false},
+		{"a few zeros appended", func(b []byte, _ []int64) []byte { return append(b, make([]byte, 5)...) },
+			[]string{"a1", "a2", "b1", "c1"}, false},
+		{"last batch never written", func(b []byte, offs []int64) []byte {
+			clear(b[offs[len(offs)-2]:])
+			return b
+		}, []string{"a1", "a2", "b1"}, false},
+		{"last batch and more never written", func(b []byte, offs []int64) []byte {
+			clear(b[offs[len(offs)-2]:])
+			return append(b, make([]byte, 4096)...)
+		}, []string{"a1", "a2", "b1"}, false},
+		{"zeros before valid records", func(b []byte, offs []int64) []byte {
+			clear(b[offs[3]:offs[4]])
+			return b
+		}, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.CheckpointOnClose = false
+			c := mustStart(t, cfg)
+			putBatch(t, c, "a1", "a2")
+			putBatch(t, c, "b1")
+			putBatch(t, c, "c1")
+			c.abandon()
+			requireNoError(t, os.Remove(filepath.Join(cfg.CheckpointDir, ckptName)))
+			segs := segmentFiles(t, cfg)
+			last := segs[len(segs)-1]
+			offs := recordOffsets(t, last)
+			if len(offs) != 7 {
+				t.Fatalf("want 7 records in %s, got %d", last, len(offs))
+			}
+			b, err := os.ReadFile(last)
+			requireNoError(t, err)
+			requireNoError(t, os.WriteFile(last, tc.damage(b, offs), 0o644))
+			c, err = New("c1", cfg, nil)
+			requireNoError(t, err)
+			err = c.Start(context.Background())
+			if tc.wantErr {
+				if err == nil {
+					c.Stop()
+					t.Fatal("Start accepted zeros followed by valid records")
+				}
+				if !strings.Contains(err.Error(), "offset "+itoa(offs[3])) {
+					t.Fatalf("error %q does not name offset %d", err, offs[3])
+				}
+				return
+			}
+			requireNoError(t, err)
+			defer mustStop(t, c)
+			if c.tornTails.Load() != 1 {
+				t.Fatalf("torn tail count %d, want 1", c.tornTails.Load())
+			}
+			requireEqual(t, "events", drainAll(t, c), tc.want)
+		})
+	}
+}

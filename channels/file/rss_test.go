@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,8 +41,10 @@ func resetPeakRSS() error { return os.WriteFile("/proc/self/clear_refs", []byte(
 
 // queueEvents puts n 100-byte events in batches of 1000 into a fresh
 // channel, checkpointing every ckptEvery events as the periodic checkpoint
-// would, and returns the peak RSS the process reached meanwhile.
-func queueEvents(tb testing.TB, n, ckptEvery int) int64 {
+// would, and returns the peak RSS the process reached meanwhile; then it
+// stops the channel and starts it again from its checkpoint, and returns
+// the peak RSS of that start too.
+func queueEvents(tb testing.TB, n, ckptEvery int) (queued, restart int64) {
 	cfg := DefaultConfig()
 	dir := tb.TempDir()
 	cfg.CheckpointDir, cfg.DataDirs = dir+"/checkpoint", []string{dir + "/data"}
@@ -54,11 +58,6 @@ func queueEvents(tb testing.TB, n, ckptEvery int) int64 {
 	if err := c.Start(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	defer func() {
-		if err := c.Stop(); err != nil {
-			tb.Error(err)
-		}
-	}()
 	evs := benchEvents(1000, 100)
 	if err := resetPeakRSS(); err != nil {
 		tb.Skipf("cannot reset the peak RSS: %v", err)
@@ -86,33 +85,64 @@ func queueEvents(tb testing.TB, n, ckptEvery int) int64 {
 	if c.Size() != n {
 		tb.Fatalf("queued %d events, want %d", c.Size(), n)
 	}
-	peak, err := peakRSS()
-	if err != nil {
+	if queued, err = peakRSS(); err != nil {
 		tb.Skipf("no peak RSS: %v", err)
 	}
-	return peak
+	if err := c.Stop(); err != nil {
+		tb.Fatal(err)
+	}
+	c = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := resetPeakRSS(); err != nil {
+		tb.Fatal(err)
+	}
+	c, err = New("rss", cfg, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	if restart, err = peakRSS(); err != nil {
+		tb.Fatal(err)
+	}
+	if c.Size() != n {
+		tb.Errorf("restarted with %d events, want %d", c.Size(), n)
+	}
+	if err := c.Stop(); err != nil {
+		tb.Fatal(err)
+	}
+	return queued, restart
 }
 
 // TestPeakRSS10M: with ten million events queued (and checkpoints taken
-// meanwhile) the process stays under 200 MB resident. It writes 1.3 GB of
-// log, so it runs only with AMPSFLUME_BIG=1.
+// meanwhile) the process stays under 200 MB resident, and so does a
+// restart from the checkpoint. It writes 1.3 GB of log, so it runs only
+// with AMPSFLUME_BIG=1.
 func TestPeakRSS10M(t *testing.T) {
 	if os.Getenv("AMPSFLUME_BIG") != "1" {
 		t.Skip("set AMPSFLUME_BIG=1 to queue 10 million events (1.3 GB of log)")
 	}
 	const limit = 200 << 20
-	peak := queueEvents(t, 10_000_000, 1_000_000)
-	t.Logf("peak RSS with 10M events queued: %.1f MB", float64(peak)/(1<<20))
-	if peak >= limit {
-		t.Errorf("peak RSS %.1f MB, want under %d MB", float64(peak)/(1<<20), limit>>20)
+	queued, restart := queueEvents(t, 10_000_000, 1_000_000)
+	t.Logf("peak RSS with 10M events queued: %.1f MB; restart from the checkpoint: %.1f MB",
+		float64(queued)/(1<<20), float64(restart)/(1<<20))
+	if queued >= limit {
+		t.Errorf("peak RSS while queueing %.1f MB, want under %d MB", float64(queued)/(1<<20), limit>>20)
+	}
+	if restart >= limit {
+		t.Errorf("peak RSS of the restart %.1f MB, want under %d MB", float64(restart)/(1<<20), limit>>20)
 	}
 }
 
 // BenchmarkPeakRSS1M reports the peak RSS while one million events are
-// queued (run with -benchtime 1x).
+// queued and while they are loaded again at a restart (run with
+// -benchtime 1x).
 func BenchmarkPeakRSS1M(b *testing.B) {
 	for range b.N {
-		peak := queueEvents(b, 1_000_000, 250_000)
-		b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
+		queued, restart := queueEvents(b, 1_000_000, 250_000)
+		b.ReportMetric(float64(queued)/(1<<20), "peak-RSS-MB")
+		b.ReportMetric(float64(restart)/(1<<20), "restart-peak-RSS-MB")
 	}
 }
