@@ -165,6 +165,53 @@ func (s *ordSet) remove(k ordItem) {
 	s.strs = slices.Delete(s.strs, i, i+1)
 }
 
+// replace removes one occurrence of o and adds one of n, with the result
+// of remove(o) then add(n). When o's value leaves a small numeric set for
+// a new value, it moves there in one step: only the values between the
+// two positions shift, where remove and add would each shift the rest of
+// the set.
+func (s *ordSet) replace(o, n ordItem) {
+	if s.tree != nil || o.class != 0 || n.class != 0 {
+		s.remove(o)
+		s.add(n)
+		return
+	}
+	i, found := s.searchNum(o.num)
+	if !found || s.meta[i].count > 1 {
+		s.remove(o)
+		s.add(n)
+		return
+	}
+	// o's value goes: its slot is reused.
+	if s.meta[i].kind == filter.String {
+		delete(s.reprs, s.nums[i])
+	}
+	j, foundNew := s.searchNum(n.num)
+	if foundNew && j != i {
+		s.meta[j].count++
+		s.nums = slices.Delete(s.nums, i, i+1)
+		s.meta = slices.Delete(s.meta, i, i+1)
+		return
+	}
+	switch {
+	case j > i:
+		j--
+		copy(s.nums[i:j], s.nums[i+1:j+1])
+		copy(s.meta[i:j], s.meta[i+1:j+1])
+	case j < i:
+		copy(s.nums[j+1:i+1], s.nums[j:i])
+		copy(s.meta[j+1:i+1], s.meta[j:i])
+	}
+	s.nums[j] = n.num
+	s.meta[j] = ordMeta{count: 1, kind: n.kind, isInt: n.isInt, b: n.b}
+	if n.kind == filter.String {
+		if s.reprs == nil {
+			s.reprs = map[float64]string{}
+		}
+		s.reprs[n.num] = strings.Clone(n.str)
+	}
+}
+
 func (s *ordSet) min() (ordItem, bool) {
 	switch {
 	case s.tree != nil:

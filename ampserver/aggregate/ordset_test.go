@@ -62,8 +62,9 @@ func TestOrdSet(t *testing.T) {
 // distinct values with the representation seen when each appeared), in a
 // set that stays small and in one that grows into a tree.
 func TestOrdSetMixed(t *testing.T) {
-	for _, distinct := range []int{40, 600} {
-		t.Run(fmt.Sprint(distinct), func(t *testing.T) {
+	for _, c := range []struct{ distinct, cap int }{{40, 1 << 30}, {600, 1 << 30}, {100000, 60}} {
+		distinct := c.distinct
+		t.Run(fmt.Sprintf("distinct=%d/size<=%d", c.distinct, c.cap), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, uint64(distinct)))
 			var s ordSet
 			type item struct {
@@ -95,30 +96,41 @@ func TestOrdSetMixed(t *testing.T) {
 				}
 				return -1
 			}
-			for i := 0; i < 3000; i++ {
-				if len(present) == 0 || r.IntN(3) > 0 {
-					val := gen()
-					k, _ := ordKey(val)
-					k.kind, k.isInt, k.b = val.Kind, val.IsInt, val.Bool
-					if val.Kind == filter.String {
-						k.str = val.Str
-					}
-					s.add(k)
-					present = append(present, val)
-					if j := find(k); j >= 0 {
-						model[j].count++
-					} else {
-						model = append(model, &item{k: k, val: val, count: 1})
-					}
+			add := func(val filter.Value) ordItem {
+				k, _ := ordKey(val)
+				k = withRepr(k, val)
+				present = append(present, val)
+				if j := find(k); j >= 0 {
+					model[j].count++
 				} else {
-					j := r.IntN(len(present))
-					k, _ := ordKey(present[j])
-					present = append(present[:j], present[j+1:]...)
-					s.remove(k)
-					m := find(k)
-					if model[m].count--; model[m].count == 0 {
-						model = append(model[:m], model[m+1:]...)
-					}
+					model = append(model, &item{k: k, val: val, count: 1})
+				}
+				return k
+			}
+			remove := func() ordItem {
+				j := r.IntN(len(present))
+				k, _ := ordKey(present[j])
+				present = append(present[:j], present[j+1:]...)
+				m := find(k)
+				if model[m].count--; model[m].count == 0 {
+					model = append(model[:m], model[m+1:]...)
+				}
+				return k
+			}
+			for i := 0; i < 3000; i++ {
+				op := r.IntN(4)
+				if len(present) >= c.cap {
+					op = 2 + op%2 // hold the size: mostly distinct values moving
+				}
+				switch {
+				case len(present) == 0 || op < 2:
+					s.add(add(gen()))
+				case op == 2:
+					s.remove(remove())
+				default:
+					// The model removes, then adds, like replace.
+					o := remove()
+					s.replace(o, add(gen()))
 				}
 				if s.len() != len(model) {
 					t.Fatalf("step %d: len %d, model %d", i, s.len(), len(model))
@@ -142,7 +154,7 @@ func TestOrdSetMixed(t *testing.T) {
 					}
 				}
 			}
-			if (s.tree != nil) != (distinct > smallSetMax/2) {
+			if (s.tree != nil) != (distinct > smallSetMax/2 && c.cap > smallSetMax) {
 				t.Fatalf("tree %v with %d distinct values", s.tree != nil, distinct)
 			}
 		})

@@ -90,6 +90,41 @@ func (c *colState) update(v filter.Value, sign int, nd needs, scratch *[]byte) {
 	if v.Kind == filter.Null {
 		return
 	}
+	c.updateStats(v, sign, nd, scratch)
+	if c.ordered {
+		c.updateOrder(v, sign)
+	}
+}
+
+// replace removes old and adds new: a record replaced within its group.
+// The result is that of update(old, -1) then update(new, +1); the ordered
+// set moves the value in one step.
+func (c *colState) replace(old, new filter.Value, nd needs, scratch *[]byte) {
+	if old.Kind != filter.Null {
+		c.updateStats(old, -1, nd, scratch)
+	}
+	if new.Kind != filter.Null {
+		c.updateStats(new, +1, nd, scratch)
+	}
+	if !c.ordered {
+		return
+	}
+	ko, okOld := ordKey(old)
+	kn, okNew := ordKey(new)
+	if old.Kind == filter.Null || new.Kind == filter.Null || !okOld || !okNew {
+		if old.Kind != filter.Null {
+			c.updateOrder(old, -1)
+		}
+		if new.Kind != filter.Null {
+			c.updateOrder(new, +1)
+		}
+		return
+	}
+	c.order.replace(ko, withRepr(kn, new))
+}
+
+// updateStats is update without the ordered set.
+func (c *colState) updateStats(v filter.Value, sign int, nd needs, scratch *[]byte) {
 	c.n += sign
 	if nd&(needSum|needWelford) != 0 {
 		x := v.AsNumber()
@@ -107,9 +142,6 @@ func (c *colState) update(v filter.Value, sign int, nd needs, scratch *[]byte) {
 				c.welford(x.Num, sign)
 			}
 		}
-	}
-	if c.ordered {
-		c.updateOrder(v, sign)
 	}
 	if c.distinct != nil {
 		c.updateDistinct(v, sign, scratch)
@@ -160,14 +192,19 @@ func (c *colState) updateOrder(v filter.Value, sign int) {
 		return
 	}
 	if sign > 0 {
-		k.kind, k.isInt, k.b = v.Kind, v.IsInt, v.Bool
-		if v.Kind == filter.String {
-			k.str = v.Str
-		}
-		c.order.add(k)
+		c.order.add(withRepr(k, v))
 		return
 	}
 	c.order.remove(k)
+}
+
+// withRepr records in k the representation of v, the value it came from.
+func withRepr(k ordItem, v filter.Value) ordItem {
+	k.kind, k.isInt, k.b = v.Kind, v.IsInt, v.Bool
+	if v.Kind == filter.String {
+		k.str = v.Str
+	}
+	return k
 }
 
 // appendDistKey encodes the identity of a value for the distinct

@@ -491,10 +491,11 @@ func (v *View) Add(doc []byte) {
 
 func (v *View) apply(oldDoc, newDoc []byte, produce bool) []GroupOutput {
 	var gOld, gNew *group
+	var oldVals, newVals []filter.Value
 	nG := len(v.grouping)
 	if oldDoc != nil && v.matches(oldDoc) {
-		vals := v.eval(oldDoc, v.fsOld, v.oldVals)
-		v.oldKey = appendKey(v.oldKey[:0], vals[:nG])
+		oldVals = v.eval(oldDoc, v.fsOld, v.oldVals)
+		v.oldKey = appendKey(v.oldKey[:0], oldVals[:nG])
 		if g, ok := v.groups[string(v.oldKey)]; ok {
 			if g.dirty && produce {
 				// Changed by Add since its last record: produce it now,
@@ -502,40 +503,52 @@ func (v *View) apply(oldDoc, newDoc []byte, produce bool) []GroupOutput {
 				v.emit(g)
 			}
 			gOld = g
-			g.n--
-			for i := range v.cols {
-				g.cols[i].update(vals[nG+i], -1, v.cols[i].needs, &v.distBuf)
-			}
 		}
-		clear(vals) // drop references into oldDoc
 	}
 	if newDoc != nil && v.matches(newDoc) {
-		vals := v.eval(newDoc, v.fsNew, v.newVals)
-		v.newKey = appendKey(v.newKey[:0], vals[:nG])
-		g := gOld
+		newVals = v.eval(newDoc, v.fsNew, v.newVals)
+		v.newKey = appendKey(v.newKey[:0], newVals[:nG])
+		gNew = gOld
 		// Most replacements stay in their group: one map lookup.
-		if g == nil || !bytes.Equal(v.newKey, v.oldKey) {
+		if gNew == nil || !bytes.Equal(v.newKey, v.oldKey) {
 			var ok bool
-			g, ok = v.groups[string(v.newKey)]
+			gNew, ok = v.groups[string(v.newKey)]
 			if !ok {
 				k := string(v.newKey)
-				g = v.newGroup(k)
-				v.groups[k] = g
+				gNew = v.newGroup(k)
+				v.groups[k] = gNew
 			}
 		}
-		gNew = g
-		g.n++
+	}
+	switch {
+	case gOld != nil && gOld == gNew:
 		for i := range v.cols {
-			g.cols[i].update(vals[nG+i], +1, v.cols[i].needs, &v.distBuf)
+			gOld.cols[i].replace(oldVals[nG+i], newVals[nG+i], v.cols[i].needs, &v.distBuf)
 		}
+	default:
+		if gOld != nil {
+			gOld.n--
+			for i := range v.cols {
+				gOld.cols[i].update(oldVals[nG+i], -1, v.cols[i].needs, &v.distBuf)
+			}
+		}
+		if gNew != nil {
+			gNew.n++
+			for i := range v.cols {
+				gNew.cols[i].update(newVals[nG+i], +1, v.cols[i].needs, &v.distBuf)
+			}
+		}
+	}
+	if gNew != nil {
 		for j, i := range v.plain {
-			keep(&g.ents[i].last, vals[v.nOld+j])
+			keep(&gNew.ents[i].last, newVals[v.nOld+j])
 		}
 		for _, m := range v.fromKey {
-			keep(&g.ents[m[0]].last, vals[m[1]])
+			keep(&gNew.ents[m[0]].last, newVals[m[1]])
 		}
-		clear(vals)
 	}
+	clear(oldVals) // drop references into the documents
+	clear(newVals)
 	if !produce {
 		if gNew != nil {
 			gNew.dirty = true

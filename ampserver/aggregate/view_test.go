@@ -370,7 +370,7 @@ func benchApply(b *testing.B, records, groups int) {
 		}
 		for i := range st.docs {
 			st.docs[i] = []byte(fmt.Sprintf(`{"k":%d,"g":%d,"p":%d.25,"q":%d}`, i, i%groups, i%997, i%13))
-			st.v.Apply(nil, st.docs[i])
+			st.v.Add(st.docs[i])
 		}
 		benchStates[records] = st
 	}
