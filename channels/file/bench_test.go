@@ -281,3 +281,39 @@ func BenchmarkCommitVsRaw(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPut measures the CPU cost of staging a put (encoding, checksum,
+// capacity and free-space accounting) without the write: batches of 1000
+// rolled back.
+func BenchmarkPut(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+			evs := benchEvents(1000, size)
+			c, err := New("bench", benchConfig(b), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			defer c.Stop()
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for i := 0; i < b.N; i += len(evs) {
+				tx := c.NewTransaction()
+				if err := tx.Begin(); err != nil {
+					b.Fatal(err)
+				}
+				for _, e := range evs[:min(len(evs), b.N-i)] {
+					if err := tx.Put(e); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := tx.Rollback(); err != nil {
+					b.Fatal(err)
+				}
+				tx.Close()
+			}
+		})
+	}
+}

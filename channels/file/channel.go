@@ -60,6 +60,7 @@ type Channel struct {
 	ckptMu sync.Mutex // one checkpoint at a time
 
 	spaceMu    sync.Mutex
+	spaceDirs  []string // checkpointDir and dataDirs, probed for free space
 	lastFree   int64
 	sinceProbe int64
 
@@ -88,7 +89,8 @@ func New(name string, cfg Config, counter *flume.ChannelCounter) (*Channel, erro
 	cfg.spillBytes = min(cfg.spillBytes, int(cfg.MaxFileSize/2))
 	return &Channel{
 		name: name, cfg: cfg, fs: fsys, counter: counter,
-		log: slog.Default().With("channel", name, "type", "file"),
+		log:       slog.Default().With("channel", name, "type", "file"),
+		spaceDirs: append([]string{cfg.CheckpointDir}, cfg.DataDirs...),
 	}, nil
 }
 
@@ -359,7 +361,7 @@ func (c *Channel) checkSpace(n int, probe bool) error {
 	defer c.spaceMu.Unlock()
 	if probe || c.sinceProbe >= 16<<20 || c.lastFree-c.sinceProbe-int64(n) < c.cfg.MinimumRequiredSpace {
 		free := int64(-1)
-		for _, d := range append([]string{c.cfg.CheckpointDir}, c.cfg.DataDirs...) {
+		for _, d := range c.spaceDirs {
 			var v uint64
 			var err error
 			if c.cfg.FreeSpace != nil {

@@ -33,13 +33,14 @@ type txn struct {
 	// interrupts is the channel's interrupt count at Begin.
 	interrupts uint64
 
-	buf     []byte // records not yet in the log
-	bufPuts []int  // offsets in buf of its PUT records
-	puts    []ptr  // PUT records already in the log (spilled)
-	nputs   int    // puts staged, each holding a unit of capacity
-	takes   []ptr  // taken, in order; guarded by c.mu
-	probed  bool   // free space checked for this transaction
-	spilled bool   // some records are in the log; guarded by c.mu
+	buf     []byte  // records not yet in the log
+	bufPuts []int   // offsets in buf of its PUT records
+	bufs    *txBufs // where buf and bufPuts came from, to recycle them
+	puts    []ptr   // PUT records already in the log (spilled)
+	nputs   int     // puts staged, each holding a unit of capacity
+	takes   []ptr   // taken, in order; guarded by c.mu
+	probed  bool    // free space checked for this transaction
+	spilled bool    // some records are in the log; guarded by c.mu
 	// spilledTakes counts the leading takes whose records are in the log.
 	spilledTakes int
 }
@@ -99,9 +100,7 @@ func (t *txn) put(e *flume.Event) error {
 		return fmt.Errorf("%w: put list of capacity %d is full; commit more often or raise transactionCapacity",
 			flume.ErrTransactionFull, c.cfg.TransactionCapacity)
 	}
-	if t.buf == nil {
-		t.buf = *bufPool.Get().(*[]byte)
-	}
+	t.getBufs()
 	mark := len(t.buf)
 	t.buf = appendPut(t.buf, t.id, e)
 	size := len(t.buf) - mark
@@ -258,6 +257,7 @@ func (t *txn) take() (*flume.Event, error) {
 		}
 		return nil, err
 	}
+	t.getBufs()
 	t.buf = appendTake(t.buf, t.id, p)
 	if len(t.buf) > c.cfg.spillBytes {
 		if err := t.spill(); err != nil {
@@ -330,17 +330,36 @@ func (t *txn) commit() error {
 	return nil
 }
 
-// bufPool recycles transaction buffers: a batch of 1000 1 KB events is a
-// megabyte that would otherwise be allocated, grown and faulted in anew for
-// every transaction.
-var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+// txBufs are a transaction's record buffer and put offsets, recycled
+// through bufPool: a batch of 1000 1 KB events is a megabyte that would
+// otherwise be allocated, grown and faulted in anew for every transaction,
+// and its offsets a slice grown ten times.
+type txBufs struct {
+	buf  []byte
+	puts []int
+}
+
+var bufPool = sync.Pool{New: func() any { return new(txBufs) }}
+
+// getBufs takes recycled buffers for the transaction's first record.
+func (t *txn) getBufs() {
+	if t.bufs == nil && t.buf == nil {
+		t.bufs = bufPool.Get().(*txBufs)
+		t.buf, t.bufPuts = t.bufs.buf[:0], t.bufs.puts[:0]
+	}
+}
 
 // release drops the transaction's buffers once it is settled.
 func (t *txn) release() {
 	if t.buf != nil && cap(t.buf) <= 2*t.c.cfg.spillBytes {
-		b := t.buf[:0]
-		bufPool.Put(&b)
+		b := t.bufs
+		if b == nil {
+			b = new(txBufs)
+		}
+		b.buf, b.puts = t.buf[:0], t.bufPuts[:0]
+		bufPool.Put(b)
 	}
+	t.bufs = nil
 	t.buf, t.bufPuts, t.puts, t.takes = nil, nil, nil, nil
 	t.nputs, t.spilledTakes = 0, 0
 }

@@ -125,6 +125,9 @@ type wal struct {
 	size   int64
 	nextID uint32
 	failed error
+	// broken is set with failed, so that err, asked at every put, needs
+	// no lock while the log is healthy.
+	broken atomic.Bool
 
 	// fileMu is held for reading while a file is fsynced or read outside mu
 	// and for writing while a file is closed, so a segment is never closed
@@ -217,6 +220,7 @@ func (w *wal) rollLocked() error {
 func (w *wal) failLocked(err error) error {
 	if w.failed == nil {
 		w.failed = err
+		w.broken.Store(true)
 	}
 	w.syncMu.Lock()
 	if w.syncErr == nil {
@@ -228,6 +232,9 @@ func (w *wal) failLocked(err error) error {
 }
 
 func (w *wal) err() error {
+	if !w.broken.Load() {
+		return nil
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.failed
