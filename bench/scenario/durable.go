@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
@@ -155,8 +156,21 @@ func peerDurable(ctx context.Context, p Params) (Result, error) {
 		body.set(i, int(i%4))
 		// PublishAsync keeps the data until the ack: each message needs
 		// its own copy.
-		if _, err := js.PublishAsync(subject, append([]byte(nil), body...)); err != nil {
-			return Result{}, err
+		// When the client's window of 4000 pending acks stays full longer
+		// than the stall wait, PublishAsync gives up with an error: wait
+		// for acks and publish the same message again.
+		for {
+			_, err := js.PublishAsync(subject, append([]byte(nil), body...))
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+				return Result{}, err
+			}
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-time.After(time.Second):
+			}
 		}
 	}
 	select {
