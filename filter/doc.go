@@ -6,7 +6,9 @@
 // directly against the raw JSON bytes of a message. Evaluation never decodes
 // the whole document: each field reference scans the bytes, skipping
 // subtrees it does not need, and numbers and booleans are produced without
-// allocating. Compiled filters and expressions are immutable and safe for
+// allocating. A FieldSet reads several paths of one document in a single
+// pass, for consumers that read the same fields of every record.
+// Compiled filters and expressions are immutable and safe for
 // concurrent use by many goroutines. Only JSON documents are understood.
 //
 // # Semantics

@@ -9,10 +9,21 @@
 // A View is maintained incrementally from record changes (Apply with the old
 // and new version of a SOW record): COUNT, SUM, AVG and the standard
 // deviations are O(1) per change, MIN and MAX O(log n) through an ordered
-// multiset per group (a sorted slice up to 256 distinct values, a B-tree
-// beyond), the distinct aggregates O(1) expected. Aggregates over the same
-// argument share one evaluation and one state. Snapshot lists the groups in
-// the order they were created.
+// multiset per group (sorted slices up to 256 distinct values, numbers kept
+// as bare keys; a B-tree beyond), the distinct aggregates O(1) expected.
+// Aggregates over the same argument share one evaluation and one state.
+// Snapshot lists the groups in the order they were created; Add builds a
+// view from existing records without printing a group per record.
+//
+// Cost per change: the fields a view reads that are plain paths (grouping
+// fields, aggregate arguments such as /price) are found in one pass over
+// each document (filter.FieldSet); their strings alias the document and
+// are copied only when the view keeps them (a new group, a new MIN/MAX or
+// distinct value, a plain field whose value changed). A record replaced
+// within its group costs one group lookup and moves its MIN/MAX value in
+// one step. Doubles already printed for a group (MIN, MAX, unchanged
+// fields) are not formatted again. The one allocation per change is the
+// record produced, which callers may keep.
 //
 // Semantics (AMPS documentation where it speaks, documented choices where it
 // does not):
@@ -40,5 +51,6 @@
 // results are omitted; NaN and infinities print as null.
 //
 // A View is not safe for concurrent use; Apply must be called in the order
-// changes happen to the SOW.
+// changes happen to the SOW. The slice Apply returns is reused by the next
+// Apply; the records in it are not.
 package aggregate

@@ -100,7 +100,20 @@ type group struct {
 	ents    []entState // per entry
 	lastOut []byte
 	dirty   bool // changed by Add since lastOut was produced
+
+	// Small views keep their state inside the group: a change then follows
+	// one pointer (from the group map) instead of three dependent ones,
+	// which is what it costs when there are too many groups to stay in
+	// the cache.
+	colsBuf [inlineCols]colState
+	entsBuf [inlineEnts]entState
 }
+
+// Sizes of the state kept inside a group; larger views allocate it apart.
+const (
+	inlineCols = 2
+	inlineEnts = 6
+)
 
 // entState is what a group keeps per projection entry, in one slice so
 // that producing a record touches one allocation.
@@ -573,7 +586,17 @@ func (v *View) apply(oldDoc, newDoc []byte, produce bool) []GroupOutput {
 
 func (v *View) newGroup(k string) *group {
 	v.nextSeq++
-	g := &group{key: k, seq: v.nextSeq, cols: make([]colState, len(v.cols)), ents: make([]entState, len(v.entries))}
+	g := &group{key: k, seq: v.nextSeq}
+	if len(v.cols) <= inlineCols {
+		g.cols = g.colsBuf[:len(v.cols)]
+	} else {
+		g.cols = make([]colState, len(v.cols))
+	}
+	if len(v.entries) <= inlineEnts {
+		g.ents = g.entsBuf[:len(v.entries)]
+	} else {
+		g.ents = make([]entState, len(v.entries))
+	}
 	for i, c := range v.cols {
 		g.cols[i] = newColState(c.needs)
 	}

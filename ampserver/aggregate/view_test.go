@@ -355,12 +355,20 @@ type benchState struct {
 func BenchmarkApply(b *testing.B) {
 	for _, sz := range []struct{ records, groups int }{{1_000_000, 10_000}, {10_000, 100}} {
 		b.Run(fmt.Sprintf("records=%d/groups=%d", sz.records, sz.groups), func(b *testing.B) {
-			benchApply(b, sz.records, sz.groups)
+			benchApply(b, sz.records, sz.groups, false)
 		})
 	}
+	// Grouping by a string field (a symbol, as in the article's example).
+	b.Run("records=100000/groups=1000/symbols", func(b *testing.B) { benchApply(b, 100_000, 1_000, true) })
 }
 
-func benchApply(b *testing.B, records, groups int) {
+func benchApply(b *testing.B, records, groups int, symbols bool) {
+	doc := func(k, g int, p string, q int) []byte {
+		if symbols {
+			return []byte(fmt.Sprintf(`{"k":%d,"g":"SYM%05d","p":%s,"q":%d}`, k, g, p, q))
+		}
+		return []byte(fmt.Sprintf(`{"k":%d,"g":%d,"p":%s,"q":%d}`, k, g, p, q))
+	}
 	benchMu.Lock()
 	st := benchStates[records]
 	if st == nil {
@@ -369,7 +377,7 @@ func benchApply(b *testing.B, records, groups int) {
 			docs: make([][]byte, records),
 		}
 		for i := range st.docs {
-			st.docs[i] = []byte(fmt.Sprintf(`{"k":%d,"g":%d,"p":%d.25,"q":%d}`, i, i%groups, i%997, i%13))
+			st.docs[i] = doc(i, i%groups, fmt.Sprintf("%d.25", i%997), i%13)
 			st.v.Add(st.docs[i])
 		}
 		benchStates[records] = st
@@ -379,7 +387,7 @@ func benchApply(b *testing.B, records, groups int) {
 	updates := make([][]byte, b.N)
 	for i := range updates {
 		k := (i * 7919) % records
-		updates[i] = []byte(fmt.Sprintf(`{"k":%d,"g":%d,"p":%d.5,"q":%d}`, k, k%groups, i%1009, i%17))
+		updates[i] = doc(k, k%groups, fmt.Sprintf("%d.5", i%1009), i%17)
 	}
 	b.ReportAllocs()
 	cpu0 := cpuTime()
