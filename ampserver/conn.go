@@ -70,9 +70,25 @@ type client struct {
 	closed   bool
 	wake     chan struct{}
 	done     chan struct{}
+	// coalesce: the transport takes any split of the byte stream (not a
+	// websocket, which sends each queued frame as messages of its own), so
+	// frames encoded one after the other into block are queued as one
+	// slice: out[len(out)-1] is block[tailStart:] while tailOpen.
+	coalesce  bool
+	tailOpen  bool
+	tailStart int
 
-	// Heartbeat state.
-	lastRecv   atomic.Int64 // clock nanoseconds of the last inbound frame
+	// Reader goroutine only: the topic of the last publish (topics are
+	// never removed), and where publish copies small payloads.
+	lastTopic *topic
+	inBlock   []byte
+
+	// Heartbeat state. Reading the clock for every inbound frame cost as
+	// much as the rest of a publish, so the reader stamps lastRecv only with
+	// the first frame after each heartbeat tick (recvSeen), which is what
+	// the tick needs to tell silence from traffic.
+	lastRecv   atomic.Int64 // clock nanoseconds of an inbound frame since the previous tick
+	recvSeen   atomic.Bool  // lastRecv was stamped since the previous tick
 	hbMu       sync.Mutex
 	hbInterval time.Duration
 	hbTimer    Timer
@@ -96,6 +112,7 @@ func (s *Server) serveConn(tc transportConn, transport string) {
 	s.clients[c] = struct{}{}
 	s.wg.Add(2)
 	s.mu.Unlock()
+	_, c.coalesce = tc.(*streamConn)
 	c.lastRecv.Store(s.clock.Now().UnixNano())
 	go c.writeLoop()
 	go c.readLoop()
@@ -127,7 +144,10 @@ func (c *client) readLoop() {
 			}
 			return
 		}
-		c.lastRecv.Store(c.srv.clock.Now().UnixNano())
+		if !c.recvSeen.Load() {
+			c.lastRecv.Store(c.srv.clock.Now().UnixNano())
+			c.recvSeen.Store(true)
+		}
 		payload, err := wire.ParseMessage(frame, &h)
 		if err != nil {
 			c.srv.log.Warn("malformed header; closing connection", append(c.logAttrs(), "err", err)...)
@@ -209,12 +229,76 @@ func (c *client) sendFrame(h *wire.Header, payload []byte) {
 		c.outMu.Unlock()
 		return
 	}
-	if cap(c.block)-len(c.block) < frameReserve+len(payload) {
-		c.block = make([]byte, 0, frameBlock)
-	}
+	c.reserveLocked(frameReserve + len(payload))
 	off := len(c.block)
 	c.block = wire.AppendFrame(c.block, h, payload)
-	c.enqueueLocked(c.block[off:len(c.block):len(c.block)])
+	c.queueBlockLocked(off)
+}
+
+// sendDelivery queues one delivery for the subscription whose encoded ids
+// are idPart (deliver.go).
+func (c *client) sendDelivery(d *Delivery, idPart []byte) {
+	if len(d.Data) > frameShared {
+		c.enqueue(appendDeliveryFrame(make([]byte, 0, 160+len(idPart)+len(d.Data)), d, idPart))
+		return
+	}
+	c.outMu.Lock()
+	if c.closed {
+		c.outMu.Unlock()
+		return
+	}
+	c.reserveLocked(frameReserve + len(idPart) + len(d.Data))
+	off := len(c.block)
+	c.block = appendDeliveryFrame(c.block, d, idPart)
+	c.queueBlockLocked(off)
+}
+
+// sendEncoded queues one delivery of a fan-out whose header was encoded
+// once for all subscribers (deliver.go).
+func (c *client) sendEncoded(e *deliveryEnc, idPart []byte) {
+	n := e.frameLen(idPart)
+	if len(e.data) > frameShared {
+		c.enqueue(e.appendFrame(make([]byte, 0, n), idPart))
+		return
+	}
+	c.outMu.Lock()
+	if c.closed {
+		c.outMu.Unlock()
+		return
+	}
+	c.reserveLocked(n)
+	off := len(c.block)
+	c.block = e.appendFrame(c.block, idPart)
+	c.queueBlockLocked(off)
+}
+
+// reserveLocked makes room for n bytes in the block; outMu is held.
+func (c *client) reserveLocked(n int) {
+	if cap(c.block)-len(c.block) < n {
+		c.block = make([]byte, 0, max(frameBlock, n))
+		c.tailOpen = false
+	}
+}
+
+// queueBlockLocked queues the frame just encoded at block[off:]; outMu is
+// held and is released.
+func (c *client) queueBlockLocked(off int) {
+	end := len(c.block)
+	frame := c.block[off:end:end]
+	if !c.coalesce || c.outBytes+len(frame) > c.srv.cfg.MaxOutboundBytes {
+		c.enqueueLocked(frame) // a refused frame ends the session there
+		return
+	}
+	if c.tailOpen && len(c.out) > 0 {
+		// The frame follows the last queued one in the same block: extend it.
+		c.out[len(c.out)-1] = c.block[c.tailStart:end:end]
+		c.outBytes += len(frame)
+		c.outMu.Unlock()
+		c.msgsOut.Add(1)
+		return
+	}
+	c.tailOpen, c.tailStart = true, off
+	c.enqueueLocked(frame)
 }
 
 func (c *client) enqueue(frame []byte) {
@@ -223,10 +307,13 @@ func (c *client) enqueue(frame []byte) {
 		c.outMu.Unlock()
 		return
 	}
+	c.tailOpen = false
 	c.enqueueLocked(frame)
 }
 
-// enqueueLocked queues frame; outMu is held and is released.
+// enqueueLocked queues frame; outMu is held and is released. The writer is
+// woken only when the queue was empty: otherwise it has a wake-up pending
+// or is about to take the queue.
 func (c *client) enqueueLocked(frame []byte) {
 	if c.outBytes+len(frame) > c.srv.cfg.MaxOutboundBytes {
 		queued := c.outBytes
@@ -235,13 +322,16 @@ func (c *client) enqueueLocked(frame []byte) {
 		c.close("slow consumer")
 		return
 	}
+	wasEmpty := len(c.out) == 0
 	c.out = append(c.out, frame)
 	c.outBytes += len(frame)
 	c.outMu.Unlock()
 	c.msgsOut.Add(1)
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if wasEmpty {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -264,6 +354,7 @@ func (c *client) writeLoop() {
 		for {
 			c.outMu.Lock()
 			batch, c.out = c.out, batch[:0]
+			c.tailOpen = false
 			c.outMu.Unlock()
 			if len(batch) == 0 {
 				break
@@ -309,6 +400,7 @@ func (c *client) close(reason string) {
 	}
 	c.closed = true
 	c.out = nil
+	c.tailOpen = false
 	c.block = nil
 	c.outBytes = 0
 	c.outMu.Unlock()

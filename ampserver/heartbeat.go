@@ -46,6 +46,8 @@ func (c *client) startHeartbeat(d time.Duration) {
 		c.hbTimer.Stop()
 	}
 	c.hbInterval = d
+	c.lastRecv.Store(c.srv.clock.Now().UnixNano())
+	c.recvSeen.Store(false)
 	c.hbTimer = c.srv.clock.AfterFunc(d, c.heartbeatTick)
 }
 
@@ -60,7 +62,9 @@ func (c *client) stopHeartbeat() {
 }
 
 // heartbeatTick runs every interval: it disconnects a client that has sent
-// nothing for twice the interval, and otherwise sends a heartbeat.
+// nothing for twice the interval, and otherwise sends a heartbeat. The
+// client's last frame is known as the first one after the latest tick that
+// had traffic (see client.recvSeen): the silence is measured from there.
 func (c *client) heartbeatTick() {
 	c.hbMu.Lock()
 	d := c.hbInterval
@@ -68,6 +72,7 @@ func (c *client) heartbeatTick() {
 		c.hbMu.Unlock()
 		return
 	}
+	c.recvSeen.Store(false) // the next frame stamps lastRecv again
 	silent := c.srv.clock.Now().Sub(time.Unix(0, c.lastRecv.Load()))
 	if silent > 2*d {
 		c.hbTimer = nil

@@ -18,8 +18,12 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 	if s.dropDuplicate(c, h, acks) {
 		return
 	}
-	data := append([]byte(nil), payload...) // the read buffer is reused
-	t := s.topic(h.Topic)
+	t := c.lastTopic
+	if t == nil || t.name != h.Topic {
+		t = s.topic(h.Topic)
+		c.lastTopic = t
+	}
+	data := c.copyPayload(t, payload) // the read buffer is reused
 	if t.isView() {
 		c.fail(h, acks, "invalid topic") // views are fed by their underlying topic only
 		return
@@ -73,12 +77,27 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		return
 	}
 	t.msgsIn.Add(1)
+	var fc fieldCache
+	encoded := false
+	out := uint64(0)
 	for _, sub := range s.subs.Load().subs {
-		if !sub.matchesTopic(t.name) || (sub.filter != nil && !sub.filter.Match(data)) {
+		if !sub.matchesTopic(t.name) || (sub.filter != nil && !fc.match(sub, data)) {
 			continue
 		}
-		t.msgsOut.Add(1)
-		sub.deliver(&d)
+		out++
+		if sub.replay != nil || sub.ext != nil {
+			sub.deliver(&d)
+			continue
+		}
+		// The direct path: the header is encoded once for every subscriber.
+		if !encoded {
+			t.enc.reset(&d)
+			encoded = true
+		}
+		sub.client.sendEncoded(&t.enc, sub.idPart)
+	}
+	if out > 0 {
+		t.msgsOut.Add(out)
 	}
 	t.mu.Unlock()
 	if h.HasSeq && c.name != "" {
@@ -98,4 +117,28 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 	if acks&ackCompleted != 0 {
 		c.sendAck(h, "completed", "success", "")
 	}
+}
+
+// Payloads of topics without a SOW are copied into shared blocks: they
+// live only while the publish is fanned out (or a little longer, queued
+// for a replaying or conflated subscription), while a SOW record keeps its
+// own allocation so that it never holds a block alive.
+const (
+	payloadBlock  = 16 << 10
+	payloadShared = 1 << 10
+)
+
+// copyPayload returns a copy of payload that stays valid after the read
+// buffer is reused; reader goroutine only. The copy's capacity ends with
+// it, so an append reallocates instead of overwriting a neighbour.
+func (c *client) copyPayload(t *topic, payload []byte) []byte {
+	if t.sow != nil || len(payload) > payloadShared {
+		return append([]byte(nil), payload...)
+	}
+	if cap(c.inBlock)-len(c.inBlock) < len(payload) {
+		c.inBlock = make([]byte, 0, payloadBlock)
+	}
+	off := len(c.inBlock)
+	c.inBlock = append(c.inBlock, payload...)
+	return c.inBlock[off:len(c.inBlock):len(c.inBlock)]
 }

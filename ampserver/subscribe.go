@@ -38,7 +38,9 @@ func (c *client) newSubscription(h *wire.Header) (*subscription, string) {
 			return nil, "bad filter"
 		}
 		sub.filter = m
+		sub.eq = eqFilterOf(m)
 	}
+	sub.idPart = appendIDPart(nil, id)
 	opts, err := options.Parse(h.Options)
 	if err != nil {
 		var oe *options.Error

@@ -51,6 +51,8 @@ type topic struct {
 
 	msgsIn  atomic.Uint64
 	msgsOut atomic.Uint64
+
+	enc deliveryEnc // under mu: the header of the publish being fanned out
 }
 
 // sowKey computes the SowKey of a payload: a 64-bit FNV-1a hash over the
@@ -84,6 +86,8 @@ type subscription struct {
 	topic  string         // literal topic, when re is nil
 	re     *regexp.Regexp // regex topic
 	filter matcher        // nil: everything
+	eq     *eqFilter      // filter's fast form when it is `/path = 'literal'` (deliver.go)
+	idPart []byte         // encoded sub_id and sids of its deliveries (deliver.go)
 	opts   *options.Options
 	cmd    string
 	delta  bool
@@ -113,8 +117,7 @@ func (s *subscription) deliver(d *Delivery) {
 
 // send writes one delivery to the subscriber.
 func (s *subscription) send(d *Delivery) {
-	h := s.client.srv.deliveryHeader(s, d)
-	s.client.sendFrame(&h, d.Data)
+	s.client.sendDelivery(d, s.idPart)
 }
 
 func (srv *Server) deliveryHeader(s *subscription, d *Delivery) wire.Header {

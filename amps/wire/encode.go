@@ -96,6 +96,10 @@ func AppendHeader(dst []byte, h *Header) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// AppendQuoted appends v as a JSON string value, escaped as AppendHeader
+// escapes header values (for encoders that write header fields themselves).
+func AppendQuoted(dst []byte, v string) []byte { return appendQuoted(dst, v) }
+
 // appendQuoted writes v as a JSON string. Only `"`, `\` and control
 // characters are escaped, which is what every AMPS client parser handles.
 func appendQuoted(dst []byte, v string) []byte {

@@ -1,0 +1,303 @@
+package ampserver
+
+import (
+	"bytes"
+	"encoding/binary"
+	"regexp"
+
+	"ampsflume/amps/wire"
+	"ampsflume/filter"
+)
+
+// Deliveries are the server's hot path: one publish becomes a frame per
+// matching subscription. Their header is written here directly rather than
+// through wire.AppendHeader, with the same bytes as a result: a delivery
+// header has a fixed shape (c, t, sub_id, sids, bm, ts, k, x, in
+// AppendHeader's order), and only the subscription ids differ between the
+// subscribers of one publish, so the rest is encoded once per publish
+// (deliveryEnc) and each subscription keeps its ids encoded (subscription.idPart).
+
+// appendIDPart returns the encoded `,"sub_id":…,"sids":…` of a subscription.
+func appendIDPart(dst []byte, id string) []byte {
+	if id == "" {
+		return dst
+	}
+	dst = append(dst, `,"sub_id":`...)
+	dst = wire.AppendQuoted(dst, id)
+	dst = append(dst, `,"sids":`...)
+	return wire.AppendQuoted(dst, id)
+}
+
+// appendDeliveryHead appends the header fields before the subscription ids.
+func appendDeliveryHead(dst []byte, d *Delivery) []byte {
+	dst = append(dst, `{"c":"p"`...)
+	if d.Topic != "" {
+		dst = append(dst, `,"t":`...)
+		dst = wire.AppendQuoted(dst, d.Topic)
+	}
+	return dst
+}
+
+// appendDeliveryTail appends the header fields after the subscription ids
+// and closes the header.
+func appendDeliveryTail(dst []byte, d *Delivery) []byte {
+	field := func(key, v string) {
+		if v != "" {
+			dst = append(dst, key...)
+			dst = wire.AppendQuoted(dst, v)
+		}
+	}
+	field(`,"bm":`, d.Bookmark)
+	field(`,"ts":`, d.Timestamp)
+	field(`,"k":`, d.SowKey)
+	field(`,"x":`, d.CorrelationID)
+	return append(dst, '}')
+}
+
+// appendDeliveryFrame appends the whole frame of d for the subscription
+// whose encoded ids are idPart: what wire.AppendFrame writes for
+// deliveryHeader.
+func appendDeliveryFrame(dst []byte, d *Delivery, idPart []byte) []byte {
+	off := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = appendDeliveryHead(dst, d)
+	dst = append(dst, idPart...)
+	dst = appendDeliveryTail(dst, d)
+	dst = append(dst, d.Data...)
+	binary.BigEndian.PutUint32(dst[off:], uint32(len(dst)-off-4))
+	return dst
+}
+
+// deliveryEnc is a delivery's header without the subscription ids, encoded
+// once for all the subscribers of one publish; buf is reused from publish
+// to publish (it belongs to the topic and is used under its lock).
+type deliveryEnc struct {
+	buf  []byte
+	head int // buf[:head] goes before the ids, buf[head:] after
+	data []byte
+}
+
+func (e *deliveryEnc) reset(d *Delivery) {
+	e.buf = appendDeliveryHead(e.buf[:0], d)
+	e.head = len(e.buf)
+	e.buf = appendDeliveryTail(e.buf, d)
+	e.data = d.Data
+}
+
+// frameLen is the length of the frame for a subscription, prefix included.
+func (e *deliveryEnc) frameLen(idPart []byte) int {
+	return 4 + len(e.buf) + len(idPart) + len(e.data)
+}
+
+func (e *deliveryEnc) appendFrame(dst []byte, idPart []byte) []byte {
+	off := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	dst = append(dst, e.buf[:e.head]...)
+	dst = append(dst, idPart...)
+	dst = append(dst, e.buf[e.head:]...)
+	dst = append(dst, e.data...)
+	binary.BigEndian.PutUint32(dst[off:], uint32(len(dst)-off-4))
+	return dst
+}
+
+// fieldCache remembers, for the message being fanned out, the values of the
+// top-level fields that equality filters test (eqFilter), so that several
+// subscriptions filtering on the same field scan the message once. It lives
+// on the publisher's stack for one publish.
+type fieldCache struct {
+	n     int
+	names [4]string
+	vals  [4]scannedField
+}
+
+// scannedField is what topField found.
+type scannedField struct {
+	raw []byte
+	res fieldResult
+}
+
+type fieldResult uint8
+
+const (
+	fieldUnknown fieldResult = iota // the scan cannot tell: ask the filter
+	fieldAbsent                     // a well-formed object without the field
+	fieldFound                      // raw is the field's value
+)
+
+// eqFilter is the fast form of a filter `/name = 'literal'`: a top-level
+// field compared with a string literal. Only a plain JSON string (no
+// escapes, not empty) or a missing field is decided here; anything else (a
+// number, an array, an escaped string, a malformed document) is left to
+// the compiled filter, so results never differ.
+type eqFilter struct {
+	name string
+	lit  string
+}
+
+// match evaluates sub's filter on data.
+func (fc *fieldCache) match(sub *subscription, data []byte) bool {
+	eq := sub.eq
+	if eq == nil {
+		return sub.filter.Match(data)
+	}
+	var v scannedField
+	found := false
+	for i := 0; i < fc.n; i++ {
+		if fc.names[i] == eq.name {
+			v, found = fc.vals[i], true
+			break
+		}
+	}
+	if !found {
+		v.raw, v.res = topField(data, eq.name)
+		if fc.n < len(fc.names) {
+			fc.names[fc.n], fc.vals[fc.n] = eq.name, v
+			fc.n++
+		}
+	}
+	switch v.res {
+	case fieldAbsent:
+		return false // NULL never matches
+	case fieldFound:
+		if r := v.raw; len(r) > 2 && r[0] == '"' && bytes.IndexByte(r, '\\') < 0 {
+			return string(r[1:len(r)-1]) == eq.lit
+		}
+	}
+	return sub.filter.Match(data)
+}
+
+// topField finds the first top-level field called name in the JSON object
+// doc. It gives up (fieldUnknown) on anything it does not fully
+// understand: escaped keys, malformed input, a document that is not an
+// object.
+func topField(doc []byte, name string) ([]byte, fieldResult) {
+	i := jsonWS(doc, 0)
+	if i >= len(doc) || doc[i] != '{' {
+		return nil, fieldUnknown
+	}
+	i = jsonWS(doc, i+1)
+	if i < len(doc) && doc[i] == '}' {
+		return nil, fieldAbsent
+	}
+	for {
+		if i >= len(doc) || doc[i] != '"' {
+			return nil, fieldUnknown
+		}
+		ke, esc := jsonString(doc, i)
+		if ke < 0 || esc {
+			return nil, fieldUnknown
+		}
+		key := doc[i+1 : ke-1]
+		i = jsonWS(doc, ke)
+		if i >= len(doc) || doc[i] != ':' {
+			return nil, fieldUnknown
+		}
+		i = jsonWS(doc, i+1)
+		ve := jsonValue(doc, i)
+		if ve < 0 {
+			return nil, fieldUnknown
+		}
+		if string(key) == name {
+			return doc[i:ve], fieldFound
+		}
+		i = jsonWS(doc, ve)
+		if i >= len(doc) {
+			return nil, fieldUnknown
+		}
+		switch doc[i] {
+		case ',':
+			i = jsonWS(doc, i+1)
+		case '}':
+			return nil, fieldAbsent
+		default:
+			return nil, fieldUnknown
+		}
+	}
+}
+
+func jsonWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// jsonString returns the index after the string starting at b[i] == '"'
+// (-1 when unterminated) and whether it contains escapes.
+func jsonString(b []byte, i int) (int, bool) {
+	esc := false
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			esc = true
+			j++
+		case '"':
+			return j + 1, esc
+		}
+	}
+	return -1, esc
+}
+
+// jsonValue returns the index after the value starting at b[i], or -1.
+// Nested objects and arrays are skipped by counting brackets outside
+// strings; their contents are not validated (the value is then only used
+// to move on, or handed to the filter).
+func jsonValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		e, _ := jsonString(b, i)
+		return e
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e, _ := jsonString(b, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// eqForm is the canonical text of a filter eqFilter handles: a top-level
+// field, `=`, and a string literal without quotes or escapes in it.
+var eqForm = regexp.MustCompile(`^/([A-Za-z_][A-Za-z0-9_]*) = '([^'\\]*)'$`)
+
+// eqFilterOf returns the fast form of m, or nil when m is not an equality
+// of one top-level field with a string literal.
+func eqFilterOf(m matcher) *eqFilter {
+	f, ok := m.(*filter.Filter)
+	if !ok {
+		return nil
+	}
+	g := eqForm.FindStringSubmatch(f.String())
+	if g == nil {
+		return nil
+	}
+	if paths := f.Paths(); len(paths) != 1 || paths[0].String() != "/"+g[1] {
+		return nil
+	}
+	return &eqFilter{name: g[1], lit: g[2]}
+}
