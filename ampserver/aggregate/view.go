@@ -100,20 +100,7 @@ type group struct {
 	ents    []entState // per entry
 	lastOut []byte
 	dirty   bool // changed by Add since lastOut was produced
-
-	// Small views keep their state inside the group: a change then follows
-	// one pointer (from the group map) instead of three dependent ones,
-	// which is what it costs when there are too many groups to stay in
-	// the cache.
-	colsBuf [inlineCols]colState
-	entsBuf [inlineEnts]entState
 }
-
-// Sizes of the state kept inside a group; larger views allocate it apart.
-const (
-	inlineCols = 2
-	inlineEnts = 6
-)
 
 // entState is what a group keeps per projection entry, in one slice so
 // that producing a record touches one allocation.
@@ -586,21 +573,48 @@ func (v *View) apply(oldDoc, newDoc []byte, produce bool) []GroupOutput {
 
 func (v *View) newGroup(k string) *group {
 	v.nextSeq++
-	g := &group{key: k, seq: v.nextSeq}
-	if len(v.cols) <= inlineCols {
-		g.cols = g.colsBuf[:len(v.cols)]
-	} else {
-		g.cols = make([]colState, len(v.cols))
-	}
-	if len(v.entries) <= inlineEnts {
-		g.ents = g.entsBuf[:len(v.entries)]
-	} else {
-		g.ents = make([]entState, len(v.entries))
-	}
+	g := v.allocGroup()
+	g.key, g.seq = k, v.nextSeq
 	for i, c := range v.cols {
 		g.cols[i] = newColState(c.needs)
 	}
 	return g
+}
+
+// allocGroup allocates a group with its column and entry state in the
+// same allocation when the view is small: a change then follows one
+// pointer (from the group map) instead of three dependent ones, which is
+// what a change costs when there are too many groups to stay in the cache.
+// A few shapes bound the space left unused.
+func (v *View) allocGroup() *group {
+	nc, ne := len(v.cols), len(v.entries)
+	switch {
+	case nc <= 1 && ne <= 3:
+		c := new(struct {
+			g    group
+			cols [1]colState
+			ents [3]entState
+		})
+		c.g.cols, c.g.ents = c.cols[:nc], c.ents[:ne]
+		return &c.g
+	case nc <= 2 && ne <= 6:
+		c := new(struct {
+			g    group
+			cols [2]colState
+			ents [6]entState
+		})
+		c.g.cols, c.g.ents = c.cols[:nc], c.ents[:ne]
+		return &c.g
+	case nc <= 4 && ne <= 10:
+		c := new(struct {
+			g    group
+			cols [4]colState
+			ents [10]entState
+		})
+		c.g.cols, c.g.ents = c.cols[:nc], c.ents[:ne]
+		return &c.g
+	}
+	return &group{cols: make([]colState, nc), ents: make([]entState, ne)}
 }
 
 // Snapshot returns the current record of every group in the order the

@@ -470,3 +470,37 @@ func TestAddMatchesApply(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupShapes covers every way a group's state is allocated (inside
+// the group for small views, apart for large ones) with views of 1 to 14
+// aggregates, each checked against sums computed here.
+func TestGroupShapes(t *testing.T) {
+	docs := []string{`{"g":"a","x":1}`, `{"g":"b","x":10}`, `{"g":"a","x":4}`}
+	for n := 1; n <= 14; n++ {
+		proj := []string{"/g"}
+		for k := 0; k < n; k++ {
+			proj = append(proj, fmt.Sprintf("SUM(/x + %d) AS /s%d", k, k))
+		}
+		v := mustView(t, proj, []string{"/g"}, "")
+		var last []GroupOutput
+		for _, d := range docs {
+			last = v.Apply(nil, []byte(d))
+		}
+		// Replace a record within its group, then move one to the other.
+		v.Apply([]byte(docs[0]), []byte(`{"g":"a","x":2}`))
+		last = v.Apply([]byte(docs[1]), []byte(`{"g":"a","x":3}`))
+		record := func(g string, sum, count int) string {
+			var b strings.Builder
+			fmt.Fprintf(&b, `{"g":%q`, g)
+			for k := 0; k < n; k++ {
+				fmt.Fprintf(&b, `,"s%d":%d`, k, sum+count*k)
+			}
+			return b.String() + "}"
+		}
+		// b is removed with its last record; a holds 2, 4 and 3.
+		want := []string{"removed " + record("b", 10, 1), record("a", 9, 3)}
+		if got := datas(last); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%d aggregates: got %q want %q", n, got, want)
+		}
+	}
+}
