@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,7 +40,9 @@ type conn struct {
 	readTimeout atomic.Int64
 	hbOnce      sync.Once
 
-	alloc msgAlloc // reader goroutine only
+	alloc  msgAlloc   // reader goroutine only
+	strs   wire.Arena // reader goroutine only: header values that change per message
+	routes []*route   // reader goroutine only: lookup's result
 
 	// stop is closed by close(): it releases a reader blocked on a stalled
 	// consumer. done is closed when the connection is down, err says why.
@@ -101,30 +104,70 @@ func (cn *conn) failure() error {
 
 // send queues one frame. It blocks while too much output is pending.
 func (cn *conn) send(h *wire.Header, data []byte) error {
-	cn.wmu.Lock()
-	defer cn.wmu.Unlock()
-	for {
-		select {
-		case <-cn.done:
-			return cn.err
-		default:
-		}
-		if len(cn.wbuf) < maxPendingWrite {
-			break
-		}
-		cn.wcond.Wait()
+	wasEmpty, err := cn.reserve()
+	if err != nil {
+		return err
 	}
 	off := len(cn.wbuf)
 	cn.wbuf = append(cn.wbuf, 0, 0, 0, 0)
 	cn.wbuf = wire.AppendHeader(cn.wbuf, h)
+	cn.queued(off, data, wasEmpty)
+	return nil
+}
+
+// sendPublish queues a publish without acks: what send writes for the
+// header {c, cid, t}, written directly since every publish goes this way.
+func (cn *conn) sendPublish(cmd string, cid uint64, topic string, data []byte) error {
+	wasEmpty, err := cn.reserve()
+	if err != nil {
+		return err
+	}
+	off := len(cn.wbuf)
+	cn.wbuf = append(cn.wbuf, 0, 0, 0, 0)
+	cn.wbuf = append(cn.wbuf, `{"c":`...)
+	cn.wbuf = wire.AppendQuoted(cn.wbuf, cmd)
+	cn.wbuf = append(cn.wbuf, `,"cid":"`...)
+	cn.wbuf = strconv.AppendUint(cn.wbuf, cid, 10)
+	cn.wbuf = append(cn.wbuf, `","t":`...)
+	cn.wbuf = wire.AppendQuoted(cn.wbuf, topic)
+	cn.wbuf = append(cn.wbuf, '}')
+	cn.queued(off, data, wasEmpty)
+	return nil
+}
+
+// reserve takes wmu, waiting while too much output is pending; it tells
+// whether the output buffer was empty. On error wmu is not held.
+func (cn *conn) reserve() (wasEmpty bool, err error) {
+	cn.wmu.Lock()
+	for {
+		select {
+		case <-cn.done:
+			err := cn.err
+			cn.wmu.Unlock()
+			return false, err
+		default:
+		}
+		if len(cn.wbuf) < maxPendingWrite {
+			return len(cn.wbuf) == 0, nil
+		}
+		cn.wcond.Wait()
+	}
+}
+
+// queued completes the frame started at wbuf[off:] with data and releases
+// wmu. The writer is woken only when the buffer was empty: otherwise a
+// wake-up is pending or the writer is about to take the buffer.
+func (cn *conn) queued(off int, data []byte, wasEmpty bool) {
 	cn.wbuf = append(cn.wbuf, data...)
 	binary.BigEndian.PutUint32(cn.wbuf[off:], uint32(len(cn.wbuf)-off-4))
+	cn.wmu.Unlock()
 	cn.written.Add(1)
-	select {
-	case cn.wake <- struct{}{}:
-	default:
+	if wasEmpty {
+		select {
+		case cn.wake <- struct{}{}:
+		default:
+		}
 	}
-	return nil
 }
 
 func (cn *conn) writeLoop() {
@@ -170,7 +213,7 @@ func (cn *conn) readLoop() {
 			break
 		}
 		var payload []byte
-		if payload, err = wire.ParseMessage(frame, &h); err != nil {
+		if payload, err = cn.strs.ParseMessage(frame, &h); err != nil {
 			break
 		}
 		if err = cn.dispatch(&h, payload); err != nil {
@@ -249,34 +292,39 @@ func (cn *conn) dispatch(h *wire.Header, payload []byte) error {
 }
 
 // lookup finds the routes of a message: by query_id, else by each id of
-// sids, else by sub_id, else by cid.
+// sids, else by sub_id, else by cid. The result is valid until the next
+// call (reader goroutine only).
 func (cn *conn) lookup(h *wire.Header) []*route {
 	cn.rmu.Lock()
 	defer cn.rmu.Unlock()
+	out := cn.routes[:0]
+	defer func() { cn.routes = out[:0] }()
 	if h.QueryID != "" {
 		if r := cn.byQuery[h.QueryID]; r != nil {
-			return []*route{r}
-		}
-	}
-	if h.SubIDs != "" {
-		var out []*route
-		for _, id := range strings.Split(h.SubIDs, ",") {
-			if r := cn.bySub[id]; r != nil && !containsRoute(out, r) {
-				out = append(out, r)
-			}
-		}
-		if len(out) > 0 {
+			out = append(out, r)
 			return out
 		}
 	}
+	for ids := h.SubIDs; ids != ""; {
+		var id string
+		id, ids, _ = strings.Cut(ids, ",")
+		if r := cn.bySub[id]; r != nil && !containsRoute(out, r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
 	if h.SubID != "" {
 		if r := cn.bySub[h.SubID]; r != nil {
-			return []*route{r}
+			out = append(out, r)
+			return out
 		}
 	}
 	if h.CommandID != "" {
 		if r := cn.byCID[h.CommandID]; r != nil {
-			return []*route{r}
+			out = append(out, r)
+			return out
 		}
 	}
 	return nil

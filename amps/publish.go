@@ -2,8 +2,6 @@ package amps
 
 import (
 	"fmt"
-
-	"ampsflume/amps/wire"
 )
 
 // Publish sends data to topic. It does not wait for the server: use Flush
@@ -27,13 +25,13 @@ func (c *Client) publish(name, topic string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("amps: %s: %w", name, err)
 	}
-	// What prepare builds for a publish without acks, without its
+	// What prepare builds for a publish without acks, written without its
 	// general-purpose work: this is the hot path of every publisher.
-	h := wire.Header{Command: name, CommandID: c.nextCID(), Topic: topic}
+	cmd := name
 	if name == CmdPublish {
-		h.Command = "p"
+		cmd = "p"
 	}
-	if err := cn.send(&h, data); err != nil {
+	if err := cn.sendPublish(cmd, c.cidSeq.Add(1), topic, data); err != nil {
 		return fmt.Errorf("amps: %s: %w", name, err)
 	}
 	return nil

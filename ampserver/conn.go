@@ -129,6 +129,7 @@ func (c *client) logAttrs() []any {
 func (c *client) readLoop() {
 	defer c.srv.wg.Done()
 	var h wire.Header
+	var strs wire.Arena // header values that change per frame (cid, s)
 	for {
 		frame, err := c.conn.readFrame()
 		if err != nil {
@@ -148,7 +149,7 @@ func (c *client) readLoop() {
 			c.lastRecv.Store(c.srv.clock.Now().UnixNano())
 			c.recvSeen.Store(true)
 		}
-		payload, err := wire.ParseMessage(frame, &h)
+		payload, err := strs.ParseMessage(frame, &h)
 		if err != nil {
 			c.srv.log.Warn("malformed header; closing connection", append(c.logAttrs(), "err", err)...)
 			c.close("malformed header")

@@ -10,16 +10,19 @@ import (
 func (c *client) publish(h *wire.Header, payload []byte) {
 	acks := parseAcks(h.AckType)
 	c.ackReceived(h, acks)
-	if h.Topic == "" || isRegexTopic(h.Topic) {
-		c.fail(h, acks, "invalid topic")
-		return
+	t := c.lastTopic // topics are never removed: a cached one stays valid
+	if t == nil || t.name != h.Topic {
+		if h.Topic == "" || isRegexTopic(h.Topic) {
+			c.fail(h, acks, "invalid topic")
+			return
+		}
+		t = nil
 	}
 	s := c.srv
 	if s.dropDuplicate(c, h, acks) {
 		return
 	}
-	t := c.lastTopic
-	if t == nil || t.name != h.Topic {
+	if t == nil {
 		t = s.topic(h.Topic)
 		c.lastTopic = t
 	}

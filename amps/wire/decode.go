@@ -3,6 +3,7 @@ package wire
 import (
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ParseHeader parses the JSON header object at the start of b (skipping leading
@@ -15,6 +16,10 @@ import (
 // reader that parses every frame into one Header allocates nothing for the
 // fields that repeat from message to message (command, topic, sub_id, ...).
 func ParseHeader(b []byte, h *Header) (n int, err error) {
+	return parseHeader(b, h, nil)
+}
+
+func parseHeader(b []byte, h *Header, a *Arena) (n int, err error) {
 	prev := *h
 	h.Reset()
 	i := skipSpace(b, 0)
@@ -75,7 +80,7 @@ func ParseHeader(b []byte, h *Header) (n int, err error) {
 			return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
 		}
 		if !isNull {
-			if err := h.set(&prev, key, raw, quoted, escaped); err != nil {
+			if err := h.set(&prev, key, raw, quoted, escaped, a); err != nil {
 				return 0, err
 			}
 		}
@@ -101,6 +106,51 @@ func ParseMessage(frame []byte, h *Header) (payload []byte, err error) {
 		return nil, err
 	}
 	return frame[n:], nil
+}
+
+// ParseMessage is ParseMessage with the header's new strings carved from a
+// (see Arena).
+func (a *Arena) ParseMessage(frame []byte, h *Header) (payload []byte, err error) {
+	n, err := parseHeader(frame, h, a)
+	if err != nil {
+		return nil, err
+	}
+	return frame[n:], nil
+}
+
+// Arena hands out the strings of parsed headers carved from shared blocks
+// instead of one allocation each: a reader whose headers carry a value
+// that changes with every frame (a timestamp, a command id, a bookmark)
+// then allocates once per block rather than once per frame. A block stays
+// alive while any string carved from it does, so a long-lived string holds
+// at most arenaBlock bytes. An Arena is not safe for concurrent use; the
+// zero Arena is ready to use.
+type Arena struct {
+	buf []byte
+}
+
+const (
+	arenaBlock = 4 << 10
+	// Longer values get an allocation of their own.
+	arenaShared = 256
+)
+
+// String returns b as a string, carved from the arena.
+func (a *Arena) String(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaShared {
+		return string(b)
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, arenaBlock)
+	}
+	off := len(a.buf)
+	a.buf = append(a.buf, b...)
+	// The bytes are never written again: the block is only appended to,
+	// and this range is already filled.
+	return unsafe.String(&a.buf[off], len(b))
 }
 
 // ForEachRecord walks the records of a sow frame's payload (the bytes after the sow header).
@@ -272,9 +322,12 @@ func hex4(s []byte, i int) (rune, bool) {
 	return r, true
 }
 
-func valueString(raw []byte, escaped bool) string {
+func valueString(raw []byte, escaped bool, a *Arena) string {
 	if escaped {
 		return string(unescape(make([]byte, 0, len(raw)), raw))
+	}
+	if a != nil {
+		return a.String(raw)
 	}
 	return string(raw)
 }
@@ -343,12 +396,12 @@ func atou(b []byte) (uint64, bool) {
 // set stores one header field; prev holds the fields' earlier values, kept
 // when unchanged. The switch on string(key) and the comparisons with prev
 // compile to comparisons without allocating.
-func (h *Header) set(prev *Header, key, raw []byte, quoted, escaped bool) error {
+func (h *Header) set(prev *Header, key, raw []byte, quoted, escaped bool, a *Arena) error {
 	str := func(old string) string {
 		if !escaped && string(raw) == old {
 			return old
 		}
-		return valueString(raw, escaped)
+		return valueString(raw, escaped, a)
 	}
 	var err error
 	switch string(key) {
