@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ampsflume/internal/poll"
 )
 
 // lockedBuffer collects a child's stderr while the test reads it.
@@ -91,6 +93,17 @@ func (a *agent) stop(t *testing.T) {
 	if !a.running() {
 		t.Fatalf("agent exited before it was stopped: %v\n%s", a.err, a.stderr.String())
 	}
+	// A SIGTERM that arrives before the agent has installed its signal
+	// handler kills it outright; a graceful stop needs a started agent.
+	poll.Until(t, 30*time.Second, func() error {
+		if err := a.alive(); err != nil {
+			return err
+		}
+		if !strings.Contains(a.stderr.String(), `msg="agent started"`) {
+			return fmt.Errorf("agent not started yet:\n%s", a.stderr.String())
+		}
+		return nil
+	})
 	_ = a.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-a.exited:
