@@ -88,6 +88,17 @@ func (a *agent) kill(t *testing.T) {
 
 func (a *agent) stop(t *testing.T) {
 	t.Helper()
+	// A SIGTERM that arrives before the agent has installed its signal
+	// handler kills it outright; a graceful stop needs a started agent.
+	poll.Until(t, 30*time.Second, func() error {
+		if !a.running() {
+			return fmt.Errorf("agent exited before it was stopped: %v\n%s", a.err, tail(a.stderr.String()))
+		}
+		if !strings.Contains(a.stderr.String(), `msg="agent started"`) {
+			return fmt.Errorf("agent not started yet:\n%s", tail(a.stderr.String()))
+		}
+		return nil
+	})
 	_ = a.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-a.exited:
