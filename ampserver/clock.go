@@ -50,6 +50,31 @@ func timestamp(t time.Time) string {
 	return string(b[:])
 }
 
+// stampCache formats a series of timestamps of one writer: the date and
+// time of day are written again only when the second changes, the
+// microseconds every time. Not safe for concurrent use.
+type stampCache struct {
+	sec int64
+	ok  bool
+	buf [len(timestampLayout)]byte
+}
+
+// format returns timestamp(t)'s bytes, valid until the next call.
+func (c *stampCache) format(t time.Time) []byte {
+	t = t.UTC()
+	if sec := t.Unix(); !c.ok || sec != c.sec {
+		s := timestamp(t)
+		if len(s) != len(c.buf) {
+			return []byte(s) // a year beyond four digits
+		}
+		copy(c.buf[:], s)
+		c.sec, c.ok = sec, true
+		return c.buf[:]
+	}
+	digits(c.buf[16:22], t.Nanosecond()/1000)
+	return c.buf[:]
+}
+
 // digits writes v zero-padded into all of dst.
 func digits(dst []byte, v int) {
 	for i := len(dst) - 1; i >= 0; i-- {

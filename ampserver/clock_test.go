@@ -27,6 +27,31 @@ func TestTimestampMatchesLayout(t *testing.T) {
 	}
 }
 
+// A stampCache gives timestamp's answer for instants in any order, most of
+// them within the same second as the one before.
+func TestStampCacheMatchesTimestamp(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var c stampCache
+	tm := time.Date(2026, 11, 27, 9, 5, 7, 0, time.UTC)
+	for range 5000 {
+		switch r.IntN(10) {
+		case 0:
+			tm = time.Unix(r.Int64N(1<<34), r.Int64N(1e9)) // anywhere
+		case 1:
+			tm = tm.Add(-time.Duration(r.Int64N(2e9))) // backwards, maybe across a second
+		default:
+			tm = tm.Add(time.Duration(r.Int64N(3e5))) // forwards, mostly the same second
+		}
+		if got, want := string(c.format(tm)), timestamp(tm); got != want {
+			t.Fatalf("format(%v) = %q, want %q", tm, got, want)
+		}
+	}
+	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got, want := string(c.format(far)), timestamp(far); got != want {
+		t.Fatalf("format(%v) = %q, want %q", far, got, want)
+	}
+}
+
 func BenchmarkTimestamp(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()

@@ -82,6 +82,7 @@ type client struct {
 	// never removed), and where publish copies small payloads.
 	lastTopic *topic
 	inBlock   []byte
+	strs      wire.Arena // header values that change per frame (cid, s), timestamps
 
 	// Heartbeat state. Reading the clock for every inbound frame cost as
 	// much as the rest of a publish, so the reader stamps lastRecv only with
@@ -129,7 +130,6 @@ func (c *client) logAttrs() []any {
 func (c *client) readLoop() {
 	defer c.srv.wg.Done()
 	var h wire.Header
-	var strs wire.Arena // header values that change per frame (cid, s)
 	for {
 		frame, err := c.conn.readFrame()
 		if err != nil {
@@ -149,7 +149,7 @@ func (c *client) readLoop() {
 			c.lastRecv.Store(c.srv.clock.Now().UnixNano())
 			c.recvSeen.Store(true)
 		}
-		payload, err := strs.ParseMessage(frame, &h)
+		payload, err := c.strs.ParseMessage(frame, &h)
 		if err != nil {
 			c.srv.log.Warn("malformed header; closing connection", append(c.logAttrs(), "err", err)...)
 			c.close("malformed header")

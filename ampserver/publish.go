@@ -37,7 +37,13 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		return
 	}
 	t.mu.Lock()
-	d := Delivery{Topic: t.name, Timestamp: timestamp(s.clock.Now()), CorrelationID: h.CorrelationID, Data: data}
+	now := s.clock.Now()
+	d := Delivery{Topic: t.name, CorrelationID: h.CorrelationID, Data: data, at: now.UnixMicro()}
+	if ts := t.stamp.format(now); t.sow != nil {
+		d.Timestamp = string(ts) // kept by the SOW record: an allocation of its own
+	} else {
+		d.Timestamp = c.strs.String(ts)
+	}
 	if t.sow != nil {
 		key := h.SowKey
 		if len(t.keys) > 0 || key == "" {

@@ -306,6 +306,11 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 	r := s.jr.log.NewReader(from)
 	defer r.Close()
 	pacer := newPacer(s.clock, rp.pace)
+	// A replay formats a timestamp and a bookmark per record: they are
+	// carved from blocks rather than allocated one by one.
+	var stamps stampCache
+	var strs wire.Arena
+	var scratch []byte
 	current := func() bool {
 		rp.mu.Lock()
 		defer rp.mu.Unlock()
@@ -338,9 +343,10 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 			case <-time.After(time.Millisecond):
 			}
 		}
+		scratch = s.appendBookmarkOf(scratch[:0], rec)
 		d := Delivery{
-			Topic: rec.Topic, SowKey: rec.SowKey, Timestamp: timestamp(rec.Time()),
-			Data: rec.Data, Bookmark: s.bookmarkOf(rec), seq: rec.Seq,
+			Topic: rec.Topic, SowKey: rec.SowKey, Timestamp: strs.String(stamps.format(rec.Time())),
+			Data: rec.Data, Bookmark: strs.String(scratch), seq: rec.Seq,
 		}
 		if sub.ext != nil {
 			d.Data = append([]byte(nil), rec.Data...) // conflation may hold it

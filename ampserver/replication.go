@@ -187,6 +187,14 @@ func (s *Server) bookmarkOf(rec *txlog.Record) string {
 	return txlog.FormatBookmark(rec.Publisher, rec.ClientSeq)
 }
 
+// appendBookmarkOf appends what bookmarkOf returns.
+func (s *Server) appendBookmarkOf(dst []byte, rec *txlog.Record) []byte {
+	if s.repl == nil || rec.ClientSeq == 0 {
+		return txlog.AppendBookmark(dst, rec.Publisher, rec.Seq)
+	}
+	return txlog.AppendBookmark(dst, rec.Publisher, rec.ClientSeq)
+}
+
 // resolveBookmark is where a bookmark subscription starts. Replicating,
 // message bookmarks are looked up in the publisher index: the replay starts
 // at the first message of that publisher after the bookmark (so a bookmark

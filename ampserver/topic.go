@@ -37,6 +37,7 @@ type Delivery struct {
 	// Bookmark is set for topics in the transaction log (txlog.go).
 	Bookmark string
 	seq      uint64 // journal position; 0 when not journaled
+	at       int64  // publish time in Unix microseconds (0: unknown), journaled with it
 }
 
 // topic is a named topic. Its mutex orders publishes to the topic and makes
@@ -52,7 +53,8 @@ type topic struct {
 	msgsIn  atomic.Uint64
 	msgsOut atomic.Uint64
 
-	enc deliveryEnc // under mu: the header of the publish being fanned out
+	enc   deliveryEnc // under mu: the header of the publish being fanned out
+	stamp stampCache  // under mu: publish timestamps
 }
 
 // sowKey computes the SowKey of a payload: a 64-bit FNV-1a hash over the

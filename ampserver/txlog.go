@@ -251,9 +251,13 @@ func (s *Server) journalPublish(c *client, h *wire.Header, t *topic, d *Delivery
 	if h.Command == "delta_publish" {
 		cmd = txlog.DeltaPublish
 	}
+	at := d.at // the delivery's own timestamp, so a replay shows the same
+	if at == 0 {
+		at = s.clock.Now().UnixMicro()
+	}
 	rec := txlog.Record{
 		Publisher:  txlog.PublisherID(c.name),
-		Timestamp:  s.clock.Now().UnixMicro(),
+		Timestamp:  at,
 		Command:    cmd,
 		Topic:      t.name,
 		ClientName: c.name,

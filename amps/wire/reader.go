@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -25,6 +26,40 @@ func NewReader(r io.Reader, maxFrame int) *Reader {
 	return &Reader{r: r, maxFrame: maxFrame}
 }
 
+// peek is Next for a frame that fits in br's buffer: the frame is returned
+// in place, without copying it out (it stays valid until the next read from
+// br, which is the next call). done is false when the frame is larger than
+// the buffer; then nothing was consumed.
+func (r *Reader) peek(br *bufio.Reader) (frame []byte, done bool, err error) {
+	hdr, err := br.Peek(4)
+	if err != nil {
+		if len(hdr) == 0 && err == io.EOF {
+			return nil, true, io.EOF
+		}
+		if err == io.EOF {
+			return nil, true, frameErr("truncated length prefix")
+		}
+		return nil, true, err
+	}
+	n64 := uint64(binary.BigEndian.Uint32(hdr))
+	if n64 > uint64(r.maxFrame) {
+		return nil, true, frameErr("frame length " + strconv.FormatUint(n64, 10) + " exceeds maximum " + strconv.Itoa(r.maxFrame))
+	}
+	n := int(n64)
+	if 4+n > br.Size() {
+		return nil, false, nil
+	}
+	b, err := br.Peek(4 + n)
+	if err != nil {
+		if err == io.EOF {
+			return nil, true, frameErr("truncated frame: want " + strconv.Itoa(n) + " bytes")
+		}
+		return nil, true, err
+	}
+	_, _ = br.Discard(4 + n) // cannot fail: the bytes are buffered
+	return b[4 : 4+n : 4+n], true, nil
+}
+
 // growStep bounds how much buffer a frame may claim before its bytes have
 // actually arrived, so that a forged length cannot make the reader allocate
 // maxFrame bytes up front.
@@ -34,6 +69,11 @@ const growStep = 1 << 20
 // is valid until the next call. Errors: io.EOF at a clean end, *FrameError (oversize length,
 // truncated frame) otherwise; other read errors are returned as they are.
 func (r *Reader) Next() ([]byte, error) {
+	if br, ok := r.r.(*bufio.Reader); ok {
+		if frame, done, err := r.peek(br); done {
+			return frame, err
+		}
+	}
 	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
 		if err == io.EOF {
 			return nil, io.EOF

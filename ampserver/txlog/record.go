@@ -55,12 +55,15 @@ func (r *Record) Time() time.Time { return time.UnixMicro(r.Timestamp) }
 
 // FormatBookmark formats "<publisher>|<seq>|".
 func FormatBookmark(publisher, seq uint64) string {
-	b := make([]byte, 0, 42)
-	b = strconv.AppendUint(b, publisher, 10)
-	b = append(b, '|')
-	b = strconv.AppendUint(b, seq, 10)
-	b = append(b, '|')
-	return string(b)
+	return string(AppendBookmark(make([]byte, 0, 42), publisher, seq))
+}
+
+// AppendBookmark appends the bookmark FormatBookmark returns.
+func AppendBookmark(dst []byte, publisher, seq uint64) []byte {
+	dst = strconv.AppendUint(dst, publisher, 10)
+	dst = append(dst, '|')
+	dst = strconv.AppendUint(dst, seq, 10)
+	return append(dst, '|')
 }
 
 // PublisherID is the stable publisher hash of a client name (64-bit
