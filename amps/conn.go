@@ -41,7 +41,8 @@ type conn struct {
 	hbOnce      sync.Once
 
 	alloc  msgAlloc   // reader goroutine only
-	strs   wire.Arena // reader goroutine only: header values that change per message
+	strs   wire.Arena  // reader goroutine only: header values that change per message
+	hcache wire.Header // reader goroutine only: the header values seen last (ParseInto)
 	routes []*route   // reader goroutine only: lookup's result
 
 	// stop is closed by close(): it releases a reader blocked on a stalled
@@ -204,7 +205,6 @@ func (cn *conn) writeLoop() {
 
 func (cn *conn) readLoop() {
 	rd := wire.NewReader(bufio.NewReaderSize(timeoutReader{cn.nc, &cn.readTimeout}, 64<<10), cn.c.opts.maxFrame)
-	var h wire.Header
 	var err error
 	for {
 		var frame []byte
@@ -213,10 +213,11 @@ func (cn *conn) readLoop() {
 			break
 		}
 		var payload []byte
-		if payload, err = cn.strs.ParseMessage(frame, &h); err != nil {
+		m := cn.alloc.next()
+		if payload, err = cn.strs.ParseInto(frame, &m.Header, &cn.hcache); err != nil {
 			break
 		}
-		if err = cn.dispatch(&h, payload); err != nil {
+		if err = cn.dispatch(m, payload); err != nil {
 			break
 		}
 	}
@@ -238,16 +239,20 @@ func (cn *conn) readLoop() {
 	cn.c.detach(cn, cause, intentional)
 }
 
-// dispatch routes one inbound message. Only a malformed frame is an error.
-func (cn *conn) dispatch(h *wire.Header, payload []byte) error {
+// dispatch routes one inbound message, whose header was parsed into m
+// (payload not yet copied). Only a malformed frame is an error.
+func (cn *conn) dispatch(m *Message, payload []byte) error {
+	h := &m.Header
 	switch h.Command {
 	case MsgHeartbeat:
+		cn.alloc.release(m)
 		// Answer every server heartbeat so the server sees traffic even if
 		// our own timer has not fired yet.
 		return cn.beat()
 	case MsgSow:
 		routes := cn.lookup(h)
 		base := *h
+		cn.alloc.release(m) // one Message per record instead
 		return wire.ForEachRecord(payload, func(rh *wire.Header, data []byte) error {
 			m := cn.alloc.message(rh, data)
 			m.Command = MsgSow
@@ -267,15 +272,17 @@ func (cn *conn) dispatch(h *wire.Header, payload []byte) error {
 		})
 	case MsgAck:
 		if h.AckType == AckPersisted && h.CommandID == "" && h.SubID == "" && h.QueryID == "" && h.HasSeq {
+			seq := h.Seq
+			cn.alloc.release(m)
 			cn.c.mu.Lock()
 			fn := cn.c.onPersisted
 			cn.c.mu.Unlock()
 			if fn != nil {
-				fn(h.Seq)
+				fn(seq)
 			}
 			return nil
 		}
-		m := cn.alloc.message(h, payload)
+		cn.alloc.complete(m, payload)
 		routes := cn.lookup(h)
 		for _, r := range routes {
 			cn.ack(r, m)
@@ -285,7 +292,7 @@ func (cn *conn) dispatch(h *wire.Header, payload []byte) error {
 		}
 		return nil
 	default:
-		m := cn.alloc.message(h, payload)
+		cn.alloc.complete(m, payload)
 		cn.deliver(cn.lookup(h), m)
 		return nil
 	}

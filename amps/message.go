@@ -63,8 +63,9 @@ func newMessage(h *wire.Header, data []byte) *Message {
 // by one long-lived message. A msgAlloc belongs to one goroutine (the
 // connection's reader).
 type msgAlloc struct {
-	msgs []Message
-	buf  []byte
+	msgs  []Message
+	buf   []byte
+	spare *Message // returned by release, zeroed
 }
 
 const (
@@ -75,12 +76,35 @@ const (
 )
 
 func (a *msgAlloc) message(h *wire.Header, data []byte) *Message {
+	m := a.next()
+	m.Header = *h
+	return a.complete(m, data)
+}
+
+// next returns a zero Message: the reader parses a frame's header straight
+// into it (wire.Arena.ParseInto) instead of copying a whole Header.
+func (a *msgAlloc) next() *Message {
+	if m := a.spare; m != nil {
+		a.spare = nil
+		return m
+	}
 	if len(a.msgs) == 0 {
 		a.msgs = make([]Message, msgBlock)
 	}
 	m := &a.msgs[0]
 	a.msgs = a.msgs[1:]
-	m.Header = *h
+	return m
+}
+
+// release takes back a Message from next that was not handed out.
+func (a *msgAlloc) release(m *Message) {
+	*m = Message{}
+	a.spare = m
+}
+
+// complete finishes a Message whose header is set: the publish command's
+// long name and a private copy of the payload.
+func (a *msgAlloc) complete(m *Message, data []byte) *Message {
 	if m.Command == "p" {
 		m.Command = MsgPublish
 	}

@@ -82,7 +82,8 @@ type client struct {
 	// never removed), and where publish copies small payloads.
 	lastTopic *topic
 	inBlock   []byte
-	strs      wire.Arena // header values that change per frame (cid, s), timestamps
+	strs      wire.Arena  // header values that change per frame (cid, s), timestamps
+	hcache    wire.Header // header values of earlier frames (wire.Arena.ParseInto)
 
 	// Heartbeat state. Reading the clock for every inbound frame cost as
 	// much as the rest of a publish, so the reader stamps lastRecv only with
@@ -149,7 +150,8 @@ func (c *client) readLoop() {
 			c.lastRecv.Store(c.srv.clock.Now().UnixNano())
 			c.recvSeen.Store(true)
 		}
-		payload, err := c.strs.ParseMessage(frame, &h)
+		h.Reset()
+		payload, err := c.strs.ParseInto(frame, &h, &c.hcache)
 		if err != nil {
 			c.srv.log.Warn("malformed header; closing connection", append(c.logAttrs(), "err", err)...)
 			c.close("malformed header")

@@ -80,3 +80,41 @@ func FuzzArenaParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// ParseInto a fresh Header per frame gives what ParseHeader into one
+// reused Header gives.
+func TestArenaParseInto(t *testing.T) {
+	frames := []string{
+		`{"c":"p","t":"orders","sub_id":"s1","sids":"s1","ts":"1"}a`,
+		`{"c":"p","t":"orders","sub_id":"s1","ts":"2","s":5}b`,
+		`{"c":"ack","a":"processed","status":"success","cid":"9","t":"x\"y"}`,
+		`{"c":"p","t":"orders","sub_id":"s1","sids":"s1","ts":"1","l":3}`,
+		`{}`,
+	}
+	var a Arena
+	var cache, reused Header
+	for _, f := range frames {
+		var fresh Header
+		pa, err := a.ParseInto([]byte(f), &fresh, &cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pp, err := ParseMessage([]byte(f), &reused)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fresh != reused || string(pa) != string(pp) {
+			t.Fatalf("%s: ParseInto %+v %q, ParseMessage %+v %q", f, fresh, pa, reused, pp)
+		}
+	}
+	frame := []byte(`{"c":"p","t":"orders","sub_id":"s1","sids":"s1"}`)
+	var h Header
+	if allocs := testing.AllocsPerRun(100, func() {
+		h = Header{}
+		if _, err := a.ParseInto(frame, &h, &cache); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Fatalf("%v allocations for a repeated header, want 0", allocs)
+	}
+}

@@ -22,6 +22,13 @@ func ParseHeader(b []byte, h *Header) (n int, err error) {
 func parseHeader(b []byte, h *Header, a *Arena) (n int, err error) {
 	prev := *h
 	h.Reset()
+	return parseFields(b, h, &prev, a)
+}
+
+// parseFields parses the header at the start of b into the fields of h it
+// names (others are left as they are), taking string values equal to
+// those in prev from prev, and storing the new ones in prev.
+func parseFields(b []byte, h, prev *Header, a *Arena) (n int, err error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return 0, frameErr("header does not start with '{'")
@@ -80,7 +87,7 @@ func parseHeader(b []byte, h *Header, a *Arena) (n int, err error) {
 			return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
 		}
 		if !isNull {
-			if err := h.set(&prev, key, raw, quoted, escaped, a); err != nil {
+			if err := h.set(prev, key, raw, quoted, escaped, a); err != nil {
 				return 0, err
 			}
 		}
@@ -112,6 +119,20 @@ func ParseMessage(frame []byte, h *Header) (payload []byte, err error) {
 // (see Arena).
 func (a *Arena) ParseMessage(frame []byte, h *Header) (payload []byte, err error) {
 	n, err := parseHeader(frame, h, a)
+	if err != nil {
+		return nil, err
+	}
+	return frame[n:], nil
+}
+
+// ParseInto parses frame's header into h and returns the payload. Unlike
+// ParseMessage it does not clear h first: pass a zero Header (a fresh
+// Message's, say), so that the frame is parsed without copying a whole
+// Header around. cache holds the values of earlier frames: a value equal
+// to the one there is not copied again, and new values are stored there.
+// cache belongs to the reader; h may be handed out after the call.
+func (a *Arena) ParseInto(frame []byte, h, cache *Header) (payload []byte, err error) {
+	n, err := parseFields(frame, h, cache, a)
 	if err != nil {
 		return nil, err
 	}
@@ -394,69 +415,69 @@ func atou(b []byte) (uint64, bool) {
 }
 
 // set stores one header field; prev holds the fields' earlier values, kept
-// when unchanged. The switch on string(key) and the comparisons with prev
+// when unchanged, and is updated with the new value. The switch on string(key) and the comparisons with prev
 // compile to comparisons without allocating.
 func (h *Header) set(prev *Header, key, raw []byte, quoted, escaped bool, a *Arena) error {
-	str := func(old string) string {
-		if !escaped && string(raw) == old {
-			return old
+	str := func(dst, old *string) {
+		if escaped || string(raw) != *old {
+			*old = valueString(raw, escaped, a)
 		}
-		return valueString(raw, escaped, a)
+		*dst = *old
 	}
 	var err error
 	switch string(key) {
 	case "c", "cmd", "command":
-		h.Command = str(prev.Command)
+		str(&h.Command, &prev.Command)
 	case "cid", "cmd_id", "command_id":
-		h.CommandID = str(prev.CommandID)
+		str(&h.CommandID, &prev.CommandID)
 	case "t", "topic":
-		h.Topic = str(prev.Topic)
+		str(&h.Topic, &prev.Topic)
 	case "sub_id", "subid", "SubId":
-		h.SubID = str(prev.SubID)
+		str(&h.SubID, &prev.SubID)
 	case "sids", "sub_ids":
-		h.SubIDs = str(prev.SubIDs)
+		str(&h.SubIDs, &prev.SubIDs)
 	case "query_id", "qid", "QueryId":
-		h.QueryID = str(prev.QueryID)
+		str(&h.QueryID, &prev.QueryID)
 	case "a", "ack", "ack_type", "AckTyp":
-		h.AckType = str(prev.AckType)
+		str(&h.AckType, &prev.AckType)
 	case "status":
-		h.Status = str(prev.Status)
+		str(&h.Status, &prev.Status)
 	case "reason":
-		h.Reason = str(prev.Reason)
+		str(&h.Reason, &prev.Reason)
 	case "bm", "bookmark":
-		h.Bookmark = str(prev.Bookmark)
+		str(&h.Bookmark, &prev.Bookmark)
 	case "ts", "timestamp":
-		h.Timestamp = str(prev.Timestamp)
+		str(&h.Timestamp, &prev.Timestamp)
 	case "k", "sow_key", "SowKey":
-		h.SowKey = str(prev.SowKey)
+		str(&h.SowKey, &prev.SowKey)
 	case "sow_keys", "SowKeys":
-		h.SowKeys = str(prev.SowKeys)
+		str(&h.SowKeys, &prev.SowKeys)
 	case "x", "correlation_id", "CorrelationId":
-		h.CorrelationID = str(prev.CorrelationID)
+		str(&h.CorrelationID, &prev.CorrelationID)
 	case "filter", "f":
-		h.Filter = str(prev.Filter)
+		str(&h.Filter, &prev.Filter)
 	case "o", "opts", "options":
-		h.Options = str(prev.Options)
+		str(&h.Options, &prev.Options)
 	case "orderby", "order_by", "OrderBy":
-		h.OrderBy = str(prev.OrderBy)
+		str(&h.OrderBy, &prev.OrderBy)
 	case "client_name", "ClientName":
-		h.ClientName = str(prev.ClientName)
+		str(&h.ClientName, &prev.ClientName)
 	case "user_id", "UserId":
-		h.UserID = str(prev.UserID)
+		str(&h.UserID, &prev.UserID)
 	case "pw", "auth_key", "password":
-		h.Password = str(prev.Password)
+		str(&h.Password, &prev.Password)
 	case "version", "Version":
-		h.Version = str(prev.Version)
+		str(&h.Version, &prev.Version)
 	case "mt", "message_type", "MessageType":
-		h.MessageType = str(prev.MessageType)
+		str(&h.MessageType, &prev.MessageType)
 	case "lp", "lease_period", "LeasePeriod":
-		h.LeasePeriod = str(prev.LeasePeriod)
+		str(&h.LeasePeriod, &prev.LeasePeriod)
 	case "gseq", "group_seq_num", "GroupSequenceNumber":
-		h.GroupSeq = str(prev.GroupSeq)
+		str(&h.GroupSeq, &prev.GroupSeq)
 	case "e", "expiration", "Expiration":
-		h.Expiration = str(prev.Expiration)
+		str(&h.Expiration, &prev.Expiration)
 	case "heartbeat", "Heartbeat":
-		h.Heartbeat = str(prev.Heartbeat)
+		str(&h.Heartbeat, &prev.Heartbeat)
 	case "s", "seq", "Seq", "seq_id":
 		r := raw
 		if escaped {
