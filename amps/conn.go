@@ -40,10 +40,10 @@ type conn struct {
 	readTimeout atomic.Int64
 	hbOnce      sync.Once
 
-	alloc  msgAlloc   // reader goroutine only
+	alloc  msgAlloc    // reader goroutine only
 	strs   wire.Arena  // reader goroutine only: header values that change per message
 	hcache wire.Header // reader goroutine only: the header values seen last (ParseInto)
-	routes []*route   // reader goroutine only: lookup's result
+	routes []*route    // reader goroutine only: lookup's result
 
 	// stop is closed by close(): it releases a reader blocked on a stalled
 	// consumer. done is closed when the connection is down, err says why.
