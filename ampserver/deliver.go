@@ -272,7 +272,7 @@ func jsonValue(b []byte, i int) int {
 		return -1
 	}
 	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+	for j < len(b) && !endsLiteral[b[j]] {
 		j++
 	}
 	if j == i {
@@ -280,6 +280,9 @@ func jsonValue(b []byte, i int) int {
 	}
 	return j
 }
+
+// endsLiteral marks the bytes that end a number, true, false or null.
+var endsLiteral = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
 
 // eqForm is the canonical text of a filter eqFilter handles: a top-level
 // field, `=`, and a string literal without quotes or escapes in it.

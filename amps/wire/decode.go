@@ -424,6 +424,43 @@ func (h *Header) set(prev *Header, key, raw []byte, quoted, escaped bool, a *Are
 		}
 		*dst = *old
 	}
+	// The canonical keys every frame carries are matched with a few byte
+	// comparisons before the switch over every alias.
+	switch len(key) {
+	case 1:
+		switch key[0] {
+		case 'c':
+			str(&h.Command, &prev.Command)
+			return nil
+		case 't':
+			str(&h.Topic, &prev.Topic)
+			return nil
+		}
+	case 2:
+		switch {
+		case key[0] == 't' && key[1] == 's':
+			str(&h.Timestamp, &prev.Timestamp)
+			return nil
+		case key[0] == 'b' && key[1] == 'm':
+			str(&h.Bookmark, &prev.Bookmark)
+			return nil
+		}
+	case 3:
+		if string(key) == "cid" {
+			str(&h.CommandID, &prev.CommandID)
+			return nil
+		}
+	case 4:
+		if string(key) == "sids" {
+			str(&h.SubIDs, &prev.SubIDs)
+			return nil
+		}
+	case 6:
+		if string(key) == "sub_id" {
+			str(&h.SubID, &prev.SubID)
+			return nil
+		}
+	}
 	var err error
 	switch string(key) {
 	case "c", "cmd", "command":
