@@ -504,3 +504,62 @@ func TestGroupShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentsNotRetained feeds one view from a buffer that is overwritten
+// after every change and another from copies: what the view keeps from a
+// document (group keys, MIN/MAX and distinct strings, plain fields) must
+// not share its memory.
+func TestDocumentsNotRetained(t *testing.T) {
+	proj := []string{"/g", "/note", "MIN(/s) AS /min", "MAX(/s) AS /max", "GROUP_CONCAT(/s) AS /all", "ANY(/s) AS /any", "COUNT_DISTINCT(/s) AS /cd"}
+	reused := mustView(t, proj, []string{"/g"}, "")
+	copied := mustView(t, proj, []string{"/g"}, "")
+	seed := uint64(3)
+	rnd := func(n int) int {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		return int(seed>>33) % n
+	}
+	records := map[int]string{}
+	var oldBuf, newBuf []byte
+	for i := 0; i < 600; i++ {
+		k := rnd(30)
+		var nd string
+		if rnd(4) > 0 {
+			// Numeric strings too: MIN/MAX keep their text apart.
+			nd = fmt.Sprintf(`{"g":"grp%d","note":"note%d","s":"%s%d"}`, rnd(4), rnd(9), []string{"v", ""}[rnd(2)], rnd(40))
+		}
+		od := records[k]
+		if od == "" && nd == "" {
+			continue
+		}
+		var o, n []byte
+		if od != "" {
+			oldBuf = append(oldBuf[:0], od...)
+			o = oldBuf
+		}
+		if nd != "" {
+			newBuf = append(newBuf[:0], nd...)
+			n = newBuf
+		}
+		got := datas(reused.Apply(o, n))
+		for j := range oldBuf {
+			oldBuf[j] = 'X'
+		}
+		for j := range newBuf {
+			newBuf[j] = 'Y'
+		}
+		var oc, nc []byte
+		if od != "" {
+			oc = []byte(od)
+		}
+		if nd != "" {
+			nc = []byte(nd)
+		}
+		if want := datas(copied.Apply(oc, nc)); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("step %d: from a reused buffer %q, from copies %q", i, got, want)
+		}
+		records[k] = nd
+	}
+	if a, b := datas(reused.Snapshot()), datas(copied.Snapshot()); fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("snapshots differ:\n%q\n%q", a, b)
+	}
+}
