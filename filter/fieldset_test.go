@@ -2,6 +2,7 @@ package filter
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -112,5 +113,60 @@ func FuzzFieldSet(f *testing.F) {
 	paths := parsePaths(f, fieldSetPaths)
 	f.Fuzz(func(t *testing.T, doc string) {
 		checkFieldSet(t, paths, []byte(doc))
+	})
+}
+
+// slowNumber is parseJSONNumber without its fast paths.
+func slowNumber(raw []byte) Value {
+	isFloat := false
+	for _, c := range raw {
+		switch {
+		case c == '.' || c == 'e' || c == 'E':
+			isFloat = true
+		case c == '-' || c == '+' || (c >= '0' && c <= '9'):
+		default:
+			return NullValue
+		}
+	}
+	if !isFloat {
+		if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			return IntValue(n)
+		}
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			return NullValue
+		}
+	}
+	return NumberValue(f)
+}
+
+var numberSeeds = []string{"0", "-0", "12", "456.25", "-456.5", "0.1", "-0.0", ".5", "-.5", "1.", ".", "-.", "-",
+	"9007199254740993.", "900719925474099.3", "0.0000000000000000001", "1.00000000000000000", "12345678.123456789",
+	"1e3", "1.5E-2", "+1.5", "00.5", "1.2.3", "1-2", "99999999999999999"}
+
+func TestShortDecimals(t *testing.T) {
+	for _, s := range numberSeeds {
+		got, want := parseJSONNumber([]byte(s)), slowNumber([]byte(s))
+		if !sameValue(got, want) || math.Signbit(got.Num) != math.Signbit(want.Num) {
+			t.Errorf("parseJSONNumber(%q) = %#v, strconv gives %#v", s, got, want)
+		}
+	}
+}
+
+// FuzzJSONNumber checks the number fast paths against strconv.
+func FuzzJSONNumber(f *testing.F) {
+	for _, s := range numberSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" {
+			return
+		}
+		got, want := parseJSONNumber([]byte(s)), slowNumber([]byte(s))
+		if !sameValue(got, want) || math.Signbit(got.Num) != math.Signbit(want.Num) {
+			t.Fatalf("parseJSONNumber(%q) = %#v, strconv gives %#v", s, got, want)
+		}
 	})
 }

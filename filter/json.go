@@ -287,10 +287,46 @@ func scalarOf(raw []byte, alias bool) Value {
 	return NullValue
 }
 
+// exactPow10 holds the powers of ten a float64 represents exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// shortDecimal finishes parsing a decimal without exponent whose integer
+// digits (value n) end at raw[k] == '.', at most 18 bytes long. When every
+// digit fits in an exact float64 mantissa, one division by an exact power
+// of ten is correctly rounded, so the result is the one strconv.ParseFloat
+// gives; ok is false for anything else, which takes the general path.
+func shortDecimal(raw []byte, k int, n int64, neg bool) (Value, bool) {
+	if raw[k] != '.' {
+		return Value{}, false
+	}
+	digits := k
+	if neg {
+		digits--
+	}
+	frac := 0
+	for k++; k < len(raw); k++ {
+		c := raw[k]
+		if c < '0' || c > '9' {
+			return Value{}, false
+		}
+		n = n*10 + int64(c-'0')
+		frac++
+	}
+	if digits+frac == 0 || n > 1<<53 || frac >= len(exactPow10) {
+		return Value{}, false
+	}
+	f := float64(n) / exactPow10[frac]
+	if neg {
+		f = -f
+	}
+	return NumberValue(f), true
+}
+
 // parseJSONNumber parses a JSON number token: integers (no '.', 'e' or 'E')
 // become integer Numbers unless they overflow int64.
 func parseJSONNumber(raw []byte) Value {
-	// Fast path: short plain integers need no strconv.
+	// Fast paths: short plain integers and decimals need no strconv.
 	if len(raw) <= 18 {
 		neg := raw[0] == '-'
 		k := 0
@@ -311,6 +347,9 @@ func parseJSONNumber(raw []byte) Value {
 					n = -n
 				}
 				return IntValue(n)
+			}
+			if v, ok := shortDecimal(raw, k, n, neg); ok {
+				return v
 			}
 		}
 	}
