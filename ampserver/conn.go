@@ -21,6 +21,9 @@ type transportConn interface {
 	writeFrames(frames [][]byte) error
 	close() error
 	remoteAddr() string
+	// inputReady tells whether the next frame is already buffered (reading
+	// it will not wait for the peer).
+	inputReady() bool
 }
 
 // streamConn is the amps protocol over a byte stream (TCP or TLS).
@@ -43,6 +46,7 @@ func (c *streamConn) writeFrames(frames [][]byte) error {
 }
 func (c *streamConn) close() error       { return c.nc.Close() }
 func (c *streamConn) remoteAddr() string { return c.nc.RemoteAddr().String() }
+func (c *streamConn) inputReady() bool   { return c.r.Ready() }
 
 // client is one connected session.
 type client struct {
@@ -82,8 +86,13 @@ type client struct {
 	// never removed), and where publish copies small payloads.
 	lastTopic *topic
 	inBlock   []byte
-	strs      wire.Arena  // header values that change per frame (cid, s), timestamps
-	hcache    wire.Header // header values of earlier frames (wire.Arena.ParseInto)
+	// wakes are the subscribers whose writers this client's publishes gave
+	// work: they are woken once the frames already read are processed, not
+	// once per delivery, so that a burst of publishes reaches each
+	// subscriber's socket in a few large writes (see flushWakes).
+	wakes  []*client
+	strs   wire.Arena  // header values that change per frame (cid, s), timestamps
+	hcache wire.Header // header values of earlier frames (wire.Arena.ParseInto)
 
 	// Heartbeat state. Reading the clock for every inbound frame cost as
 	// much as the rest of a publish, so the reader stamps lastRecv only with
@@ -130,8 +139,12 @@ func (c *client) logAttrs() []any {
 
 func (c *client) readLoop() {
 	defer c.srv.wg.Done()
+	defer c.flushWakes()
 	var h wire.Header
 	for {
+		if len(c.wakes) > 0 && !c.conn.inputReady() {
+			c.flushWakes() // the next read may wait: deliver what is queued
+		}
 		frame, err := c.conn.readFrame()
 		if err != nil {
 			var fe *wire.FrameError
@@ -235,7 +248,7 @@ func (c *client) sendFrame(h *wire.Header, payload []byte) {
 	c.reserveLocked(frameReserve + len(payload))
 	off := len(c.block)
 	c.block = wire.AppendFrame(c.block, h, payload)
-	c.queueBlockLocked(off)
+	c.queueBlockLocked(off, nil)
 }
 
 // sendDelivery queues one delivery for the subscription whose encoded ids
@@ -253,26 +266,46 @@ func (c *client) sendDelivery(d *Delivery, idPart []byte) {
 	c.reserveLocked(frameReserve + len(idPart) + len(d.Data))
 	off := len(c.block)
 	c.block = appendDeliveryFrame(c.block, d, idPart)
-	c.queueBlockLocked(off)
+	c.queueBlockLocked(off, nil)
 }
 
 // sendEncoded queues one delivery of a fan-out whose header was encoded
-// once for all subscribers (deliver.go).
-func (c *client) sendEncoded(e *deliveryEnc, idPart []byte) {
+// once for all subscribers (deliver.go). The writer is not woken here: the
+// publishing client pub wakes it later (flushWakes).
+func (c *client) sendEncoded(e *deliveryEnc, idPart []byte, pub *client) {
 	n := e.frameLen(idPart)
-	if len(e.data) > frameShared {
-		c.enqueue(e.appendFrame(make([]byte, 0, n), idPart))
-		return
-	}
 	c.outMu.Lock()
 	if c.closed {
 		c.outMu.Unlock()
 		return
 	}
+	if len(e.data) > frameShared {
+		c.tailOpen = false
+		c.enqueueLocked(e.appendFrame(make([]byte, 0, n), idPart), pub)
+		return
+	}
 	c.reserveLocked(n)
 	off := len(c.block)
 	c.block = e.appendFrame(c.block, idPart)
-	c.queueBlockLocked(off)
+	c.queueBlockLocked(off, pub)
+}
+
+// flushWakes wakes the writers of the subscribers this client's publishes
+// queued frames for; reader goroutine only.
+func (c *client) flushWakes() {
+	for i, w := range c.wakes {
+		w.signal()
+		c.wakes[i] = nil
+	}
+	c.wakes = c.wakes[:0]
+}
+
+// signal wakes the writer goroutine.
+func (c *client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // reserveLocked makes room for n bytes in the block; outMu is held.
@@ -284,12 +317,12 @@ func (c *client) reserveLocked(n int) {
 }
 
 // queueBlockLocked queues the frame just encoded at block[off:]; outMu is
-// held and is released.
-func (c *client) queueBlockLocked(off int) {
+// held and is released. by is as for enqueueLocked.
+func (c *client) queueBlockLocked(off int, by *client) {
 	end := len(c.block)
 	frame := c.block[off:end:end]
 	if !c.coalesce || c.outBytes+len(frame) > c.srv.cfg.MaxOutboundBytes {
-		c.enqueueLocked(frame) // a refused frame ends the session there
+		c.enqueueLocked(frame, by) // a refused frame ends the session there
 		return
 	}
 	if c.tailOpen && len(c.out) > 0 {
@@ -301,7 +334,7 @@ func (c *client) queueBlockLocked(off int) {
 		return
 	}
 	c.tailOpen, c.tailStart = true, off
-	c.enqueueLocked(frame)
+	c.enqueueLocked(frame, by)
 }
 
 func (c *client) enqueue(frame []byte) {
@@ -311,13 +344,15 @@ func (c *client) enqueue(frame []byte) {
 		return
 	}
 	c.tailOpen = false
-	c.enqueueLocked(frame)
+	c.enqueueLocked(frame, nil)
 }
 
 // enqueueLocked queues frame; outMu is held and is released. The writer is
-// woken only when the queue was empty: otherwise it has a wake-up pending
-// or is about to take the queue.
-func (c *client) enqueueLocked(frame []byte) {
+// woken only when the queue was empty: otherwise it has a wake-up pending,
+// is about to take the queue, or a publisher will wake it. With by set
+// (the publishing client, on its reader goroutine) the wake-up is left to
+// by.flushWakes.
+func (c *client) enqueueLocked(frame []byte, by *client) {
 	if c.outBytes+len(frame) > c.srv.cfg.MaxOutboundBytes {
 		queued := c.outBytes
 		c.outMu.Unlock()
@@ -331,9 +366,10 @@ func (c *client) enqueueLocked(frame []byte) {
 	c.outMu.Unlock()
 	c.msgsOut.Add(1)
 	if wasEmpty {
-		select {
-		case c.wake <- struct{}{}:
-		default:
+		if by != nil {
+			by.wakes = append(by.wakes, c)
+		} else {
+			c.signal()
 		}
 	}
 }
@@ -383,6 +419,7 @@ func (c *client) writeLoop() {
 // closeAfterFlush ends the session once what is queued has been written
 // (bounded by a short grace period).
 func (c *client) closeAfterFlush(reason string) {
+	c.flushWakes() // reader goroutine: its own deliveries may be among them
 	deadline := time.Now().Add(time.Second)
 	for c.queuedBytes() > 0 && time.Now().Before(deadline) {
 		select {

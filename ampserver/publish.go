@@ -103,7 +103,7 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 			t.enc.reset(&d)
 			encoded = true
 		}
-		sub.client.sendEncoded(&t.enc, sub.idPart)
+		sub.client.sendEncoded(&t.enc, sub.idPart, c)
 	}
 	if out > 0 {
 		t.msgsOut.Add(out)

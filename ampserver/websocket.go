@@ -152,3 +152,4 @@ func (c *wsConn) close() error {
 }
 
 func (c *wsConn) remoteAddr() string { return c.remote }
+func (c *wsConn) inputReady() bool   { return false }

@@ -26,6 +26,18 @@ func NewReader(r io.Reader, maxFrame int) *Reader {
 	return &Reader{r: r, maxFrame: maxFrame}
 }
 
+// Ready tells whether the next frame is already buffered, so that Next
+// returns it without waiting for the network. It is always false for a
+// Reader that is not over a bufio.Reader.
+func (r *Reader) Ready() bool {
+	br, ok := r.r.(*bufio.Reader)
+	if !ok || br.Buffered() < 4 {
+		return false
+	}
+	hdr, _ := br.Peek(4) // buffered: no read
+	return uint64(br.Buffered()) >= 4+uint64(binary.BigEndian.Uint32(hdr))
+}
+
 // peek is Next for a frame that fits in br's buffer: the frame is returned
 // in place, without copying it out (it stays valid until the next read from
 // br, which is the next call). done is false when the frame is larger than

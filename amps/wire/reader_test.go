@@ -77,3 +77,31 @@ func FuzzReaderBuffered(f *testing.F) {
 		sameResult(t, "fuzz", a, c, ea, ec)
 	})
 }
+
+func TestReaderReady(t *testing.T) {
+	two := AppendFrame(AppendFrame(nil, &Header{Command: "p"}, []byte("a")), &Header{Command: "p"}, []byte("b"))
+	first := len(AppendFrame(nil, &Header{Command: "p"}, []byte("a")))
+	tests := []struct {
+		name string
+		in   []byte
+		want []bool // Ready before each Next
+	}{
+		{"two frames", two, []bool{false, true, false}},
+		{"second frame partial", two[:len(two)-1], []bool{false, false}},
+		{"second prefix partial", two[:first+2], []bool{false, false}},
+	}
+	for _, tc := range tests {
+		r := NewReader(bufio.NewReader(bytes.NewReader(tc.in)), 0)
+		for i, want := range tc.want {
+			if got := r.Ready(); got != want {
+				t.Fatalf("%s: Ready before read %d = %v, want %v", tc.name, i, got, want)
+			}
+			if _, err := r.Next(); err != nil {
+				break
+			}
+		}
+	}
+	if NewReader(bytes.NewReader(two), 0).Ready() {
+		t.Fatal("Ready without a bufio.Reader")
+	}
+}
