@@ -36,6 +36,14 @@ type conn struct {
 	byCID   map[string]*route
 	bySub   map[string]*route
 	byQuery map[string]*route
+	// tables counts changes to the maps above, so that the reader can
+	// route a stream of deliveries for the same sids without a lookup.
+	tables atomic.Uint64
+	last   struct {
+		tables uint64
+		sids   string
+		route  *route
+	} // reader goroutine only
 
 	readTimeout atomic.Int64
 	hbOnce      sync.Once
@@ -302,14 +310,28 @@ func (cn *conn) dispatch(m *Message, payload []byte) error {
 // sids, else by sub_id, else by cid. The result is valid until the next
 // call (reader goroutine only).
 func (cn *conn) lookup(h *wire.Header) []*route {
+	if h.QueryID == "" && h.SubIDs != "" && h.SubIDs == cn.last.sids && cn.tables.Load() == cn.last.tables {
+		// The same single subscription as the previous message, and no
+		// route registered or ended since.
+		cn.routes = append(cn.routes[:0], cn.last.route)
+		return cn.routes
+	}
 	cn.rmu.Lock()
-	defer cn.rmu.Unlock()
-	out := cn.routes[:0]
-	defer func() { cn.routes = out[:0] }()
+	tables := cn.tables.Load()
+	out := cn.lookupLocked(h, cn.routes[:0])
+	if h.QueryID == "" && len(out) == 1 && h.SubIDs != "" && out[0] == cn.bySub[h.SubIDs] {
+		cn.last.tables, cn.last.sids, cn.last.route = tables, h.SubIDs, out[0]
+	}
+	cn.rmu.Unlock()
+	cn.routes = out
+	return out
+}
+
+// lookupLocked is lookup's search, appending to out; rmu is held.
+func (cn *conn) lookupLocked(h *wire.Header, out []*route) []*route {
 	if h.QueryID != "" {
 		if r := cn.byQuery[h.QueryID]; r != nil {
-			out = append(out, r)
-			return out
+			return append(out, r)
 		}
 	}
 	for ids := h.SubIDs; ids != ""; {
@@ -324,17 +346,15 @@ func (cn *conn) lookup(h *wire.Header) []*route {
 	}
 	if h.SubID != "" {
 		if r := cn.bySub[h.SubID]; r != nil {
-			out = append(out, r)
-			return out
+			return append(out, r)
 		}
 	}
 	if h.CommandID != "" {
 		if r := cn.byCID[h.CommandID]; r != nil {
-			out = append(out, r)
-			return out
+			return append(out, r)
 		}
 	}
-	return nil
+	return out
 }
 
 func containsRoute(rs []*route, r *route) bool {
@@ -412,6 +432,7 @@ func (cn *conn) register(r *route, replace bool) error {
 	if _, dup := cn.byCID[r.cid]; dup {
 		return fmt.Errorf("amps: %s: cid %q is already pending", r.name, r.cid)
 	}
+	cn.tables.Add(1)
 	cn.byCID[r.cid] = r
 	if r.subID != "" {
 		cn.bySub[r.subID] = r
@@ -427,6 +448,7 @@ func (cn *conn) register(r *route, replace bool) error {
 // abandoned first so that a reader blocked on it lets go.
 func (cn *conn) end(r *route, err error, fromUser bool) {
 	cn.rmu.Lock()
+	cn.tables.Add(1)
 	if cn.byCID[r.cid] == r {
 		delete(cn.byCID, r.cid)
 	}

@@ -34,3 +34,46 @@ func TestSendPublishMatchesSend(t *testing.T) {
 		}
 	}
 }
+
+// lookup remembers the route of the last sids; a route registered or ended
+// since must not be served from that memory.
+func TestLookupAfterRouteChanges(t *testing.T) {
+	cn := newConn(&Client{}, nil, nil)
+	a := newRoute(CmdSubscribe, "1")
+	a.subID, a.persistent = "s", true
+	if err := cn.register(a, false); err != nil {
+		t.Fatal(err)
+	}
+	h := wire.Header{Command: "p", SubID: "s", SubIDs: "s"}
+	for range 2 {
+		if got := cn.lookup(&h); len(got) != 1 || got[0] != a {
+			t.Fatalf("lookup = %v, want route a", got)
+		}
+	}
+	cn.end(a, nil, false)
+	if got := cn.lookup(&h); len(got) != 0 {
+		t.Fatalf("lookup after end = %v, want none", got)
+	}
+	b := newRoute(CmdSubscribe, "2")
+	b.subID, b.persistent = "s", true
+	if err := cn.register(b, false); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if got := cn.lookup(&h); len(got) != 1 || got[0] != b {
+			t.Fatalf("lookup = %v, want route b", got)
+		}
+	}
+	c := newRoute(CmdSubscribe, "3")
+	c.subID, c.persistent = "s", true
+	if err := cn.register(c, true); err != nil { // replace
+		t.Fatal(err)
+	}
+	if got := cn.lookup(&h); len(got) != 1 || got[0] != c {
+		t.Fatalf("lookup after replace = %v, want route c", got)
+	}
+	multi := wire.Header{Command: "p", SubIDs: "x,s"}
+	if got := cn.lookup(&multi); len(got) != 1 || got[0] != c {
+		t.Fatalf("lookup of x,s = %v, want route c", got)
+	}
+}

@@ -72,15 +72,18 @@ func appendDeliveryFrame(dst []byte, d *Delivery, idPart []byte) []byte {
 // once for all the subscribers of one publish; buf is reused from publish
 // to publish (it belongs to the topic and is used under its lock).
 type deliveryEnc struct {
-	buf  []byte
-	head int // buf[:head] goes before the ids, buf[head:] after
-	data []byte
+	buf   []byte
+	head  int    // buf[:head] goes before the ids, buf[head:] after
+	topic string // the topic buf[:head] was encoded for
+	data  []byte
 }
 
 func (e *deliveryEnc) reset(d *Delivery) {
-	e.buf = appendDeliveryHead(e.buf[:0], d)
-	e.head = len(e.buf)
-	e.buf = appendDeliveryTail(e.buf, d)
+	if e.head == 0 || d.Topic != e.topic {
+		e.buf = appendDeliveryHead(e.buf[:0], d)
+		e.head, e.topic = len(e.buf), d.Topic
+	}
+	e.buf = appendDeliveryTail(e.buf[:e.head], d)
 	e.data = d.Data
 }
 
