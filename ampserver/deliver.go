@@ -125,6 +125,7 @@ const (
 	fieldUnknown fieldResult = iota // the scan cannot tell: ask the filter
 	fieldAbsent                     // a well-formed object without the field
 	fieldFound                      // raw is the field's value
+	fieldString                     // raw is the contents of a plain JSON string (no escapes, not empty)
 )
 
 // eqFilter is the fast form of a filter `/name = 'literal'`: a top-level
@@ -153,6 +154,9 @@ func (fc *fieldCache) match(sub *subscription, data []byte) bool {
 	}
 	if !found {
 		v.raw, v.res = topField(data, eq.name)
+		if r := v.raw; v.res == fieldFound && len(r) > 2 && r[0] == '"' && bytes.IndexByte(r, '\\') < 0 {
+			v.raw, v.res = r[1:len(r)-1], fieldString
+		}
 		if fc.n < len(fc.names) {
 			fc.names[fc.n], fc.vals[fc.n] = eq.name, v
 			fc.n++
@@ -161,10 +165,8 @@ func (fc *fieldCache) match(sub *subscription, data []byte) bool {
 	switch v.res {
 	case fieldAbsent:
 		return false // NULL never matches
-	case fieldFound:
-		if r := v.raw; len(r) > 2 && r[0] == '"' && bytes.IndexByte(r, '\\') < 0 {
-			return string(r[1:len(r)-1]) == eq.lit
-		}
+	case fieldString:
+		return string(v.raw) == eq.lit
 	}
 	return sub.filter.Match(data)
 }
