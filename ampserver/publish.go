@@ -26,7 +26,14 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		t = s.topic(h.Topic)
 		c.lastTopic = t
 	}
-	data := c.copyPayload(t, payload) // the read buffer is reused
+	// The read buffer is reused by the next frame. A message that is only
+	// fanned out to direct subscriptions is copied into their frames and
+	// nothing else keeps it: it borrows the buffer, and is copied when a
+	// subscription that may hold it (replay queue, conflation) matches.
+	data, borrowed := payload, t.sow == nil && s.jr == nil && s.repl == nil
+	if !borrowed {
+		data = c.copyPayload(t, payload)
+	}
 	if t.isView() {
 		c.fail(h, acks, "invalid topic") // views are fed by their underlying topic only
 		return
@@ -95,6 +102,10 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		}
 		out++
 		if sub.replay != nil || sub.ext != nil {
+			if borrowed {
+				d.Data = c.copyPayload(t, d.Data)
+				data, borrowed = d.Data, false
+			}
 			sub.deliver(&d)
 			continue
 		}
