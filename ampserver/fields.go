@@ -8,6 +8,8 @@ import (
 
 	"ampsflume/ampserver/aggregate"
 	"ampsflume/filter"
+
+	"ampsflume/internal/jsonscan"
 )
 
 // Field construction for SOW Preprocessing and Enrichment: a <Field> is
@@ -328,58 +330,11 @@ func editDocument(doc []byte, tree []*editNode, vals []fieldValue) ([]byte, erro
 	if !json.Valid(doc) {
 		return nil, errNotObject
 	}
-	i := skipBlank(doc, 0)
+	i := jsonscan.SkipSpace(doc, 0)
 	if i >= len(doc) || doc[i] != '{' {
 		return nil, errNotObject
 	}
 	return editObject(make([]byte, 0, len(doc)+32), doc[i:], tree, vals), nil
-}
-
-func skipBlank(b []byte, i int) int {
-	for i < len(b) && isBlank(b[i]) {
-		i++
-	}
-	return i
-}
-
-// skipJSON returns the offset after the valid JSON value at b[i].
-func skipJSON(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipJSONString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipJSONString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return i
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isBlank(b[i]) {
-		i++
-	}
-	return i
-}
-
-func skipJSONString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
 }
 
 // editObject appends obj (a valid JSON object) with the tree's members
@@ -395,17 +350,17 @@ func editObject(out, obj []byte, tree []*editNode, vals []fieldValue) []byte {
 		n++
 		out = append(append(out, key...), ':')
 	}
-	i := skipBlank(obj, 1)
+	i := jsonscan.SkipSpace(obj, 1)
 	for i < len(obj) && obj[i] != '}' {
-		ke := skipJSONString(obj, i)
+		ke := jsonscan.SkipString(obj, i)
 		rawKey := obj[i:ke]
-		i = skipBlank(obj, ke)
-		i = skipBlank(obj, i+1) // ':'
-		ve := skipJSON(obj, i)
+		i = jsonscan.SkipSpace(obj, ke)
+		i = jsonscan.SkipSpace(obj, i+1) // ':'
+		ve := jsonscan.SkipValue(obj, i)
 		val := obj[i:ve]
-		i = skipBlank(obj, ve)
+		i = jsonscan.SkipSpace(obj, ve)
 		if i < len(obj) && obj[i] == ',' {
-			i = skipBlank(obj, i+1)
+			i = jsonscan.SkipSpace(obj, i+1)
 		}
 		k := -1
 		if name, ok := decodeKey(rawKey); ok {
@@ -488,7 +443,7 @@ func withPrevious(cur, prev []byte) []byte {
 	if prev == nil {
 		return cur
 	}
-	i := skipBlank(cur, 0)
+	i := jsonscan.SkipSpace(cur, 0)
 	if i >= len(cur) || cur[i] != '{' {
 		return cur
 	}
@@ -496,7 +451,7 @@ func withPrevious(cur, prev []byte) []byte {
 	out := make([]byte, 0, len(cur)+len(prev)+len(prevField)+8)
 	out = append(out, `{"`+prevField+`":`...)
 	out = append(out, prev...)
-	if j := skipBlank(rest, 0); j < len(rest) && rest[j] != '}' {
+	if j := jsonscan.SkipSpace(rest, 0); j < len(rest) && rest[j] != '}' {
 		out = append(out, ',')
 	}
 	return append(out, rest...)

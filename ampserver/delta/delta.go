@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"ampsflume/internal/jsonscan"
 )
 
 type member struct {
@@ -14,78 +16,28 @@ type member struct {
 	val    []byte // the raw value, without surrounding whitespace
 }
 
-func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && isWS(b[i]) {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the offset just past the JSON value starting at
-// b[i]; b is known to be valid JSON.
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return i
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isWS(b[i]) {
-		i++
-	}
-	return i
-}
-
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
-}
-
 // members splits a valid JSON object into its members. ok is false when b
 // is not an object.
 func members(b []byte) (ms []member, ok bool) {
-	i := skipWS(b, 0)
+	i := jsonscan.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, false
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipSpace(b, i+1)
 	for i < len(b) && b[i] != '}' {
-		ke := skipString(b, i)
+		ke := jsonscan.SkipString(b, i)
 		rawKey := b[i:ke]
 		var name string
 		if err := json.Unmarshal(rawKey, &name); err != nil {
 			return nil, false
 		}
-		i = skipWS(b, ke)
-		i = skipWS(b, i+1) // ':'
-		ve := skipValue(b, i)
+		i = jsonscan.SkipSpace(b, ke)
+		i = jsonscan.SkipSpace(b, i+1) // ':'
+		ve := jsonscan.SkipValue(b, i)
 		ms = append(ms, member{rawKey: rawKey, name: name, val: b[i:ve]})
-		i = skipWS(b, ve)
+		i = jsonscan.SkipSpace(b, ve)
 		if i < len(b) && b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipSpace(b, i+1)
 		}
 	}
 	return ms, true
