@@ -1,8 +1,10 @@
 package txlog
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -151,37 +153,88 @@ func (l *Log) recover() error {
 	return nil
 }
 
+// scanChunk is the read size of scan: recovery holds one chunk of a segment
+// at a time (plus a record larger than that), not the whole file, so that
+// opening a journal does not raise the heap by a segment's size.
+const scanChunk = 1 << 20
+
 // scan reads one segment. A bad record ends the last segment (it is
 // truncated there); in any other segment it is an error.
 func (l *Log) scan(sg *segment, lastSeg bool) error {
-	data, err := os.ReadFile(sg.path)
+	f, err := os.Open(sg.path)
 	if err != nil {
 		return fmt.Errorf("txlog: %w", err)
 	}
-	var r Record
-	off := 0
-	want := sg.first
-	for off < len(data) {
-		n, err := decodeFrame(data[off:], &r)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("txlog: %w", err)
+	}
+	size := fi.Size()
+	buf := make([]byte, 0, min(int64(scanChunk), size))
+	var (
+		r    Record
+		base int64 // file offset of buf[0]
+		pos  int   // read position in buf
+		read int64 // bytes read from the file
+		want = sg.first
+	)
+	for {
+		n, err := decodeFrame(buf[pos:], &r)
+		// A frame that claims to end past the end of the file is a torn
+		// tail: it is not read.
+		if errors.Is(err, errShort) && read < size && base+int64(pos)+frameLen(buf[pos:]) <= size {
+			// Keep the partial frame and read after it.
+			rest := copy(buf[:cap(buf)], buf[pos:])
+			base += int64(pos)
+			buf, pos = buf[:rest], 0
+			need := max(int64(rest)+min(int64(scanChunk), size-read), frameLen(buf))
+			if need > int64(cap(buf)) {
+				nb := make([]byte, rest, need)
+				copy(nb, buf)
+				buf = nb
+			}
+			m, err := io.ReadFull(f, buf[rest:min(int64(cap(buf)), int64(rest)+size-read)])
+			read += int64(m)
+			buf = buf[:rest+m]
+			if err != nil {
+				return fmt.Errorf("txlog: read %s: %w", sg.path, err)
+			}
+			continue
+		}
 		if err == nil && r.Seq != want {
 			err = fmt.Errorf("sequence %d where %d was expected", r.Seq, want)
 		}
+		off := base + int64(pos)
 		if err != nil {
+			if pos == len(buf) && read == size {
+				break // the end of the segment, on a record boundary
+			}
 			if !lastSeg {
 				return fmt.Errorf("txlog: %s: offset %d: %w", sg.path, off, err)
 			}
-			l.log.Warn("transaction log: truncating a torn tail", "file", sg.path, "offset", off, "bytes", len(data)-off, "err", err)
-			if err := os.Truncate(sg.path, int64(off)); err != nil {
+			l.log.Warn("transaction log: truncating a torn tail", "file", sg.path, "offset", off, "bytes", size-off, "err", err)
+			if err := os.Truncate(sg.path, off); err != nil {
 				return fmt.Errorf("txlog: truncate %s: %w", sg.path, err)
 			}
-			break
+			sg.size = off
+			return nil
 		}
-		l.noteRecord(sg, &r, int64(off))
-		off += n
+		l.noteRecord(sg, &r, off)
+		pos += n
 		want++
 	}
-	sg.size = int64(off)
+	sg.size = size
 	return nil
+}
+
+// frameLen is the size of the frame at the start of b, as its header
+// tells (0 when the header is incomplete).
+func frameLen(b []byte) int64 {
+	if len(b) < frameHeader {
+		return 0
+	}
+	return int64(frameHeader) + int64(binary.LittleEndian.Uint32(b))
 }
 
 // noteRecord updates a segment's metadata for a record at off.
