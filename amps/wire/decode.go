@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -263,18 +265,48 @@ func isNumber(b []byte) bool {
 // scanString scans the JSON string starting at b[i] == '"'. It returns the
 // bounds of its contents, whether they contain escapes, and the index after
 // the closing quote.
+//
+// Header strings are scanned eight bytes at a time: every frame's header is
+// a dozen or more of them, and a byte loop was the parser's largest cost.
 func scanString(b []byte, i int) (start, end int, escaped bool, next int, ok bool) {
 	start = i + 1
-	for j := start; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			escaped = true
-			j++
-		case '"':
+	j := start
+	for {
+		for j+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[j:])
+			if m := hasByte(x, '"') | hasByte(x, '\\'); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			j += 8
+		}
+		for ; j < len(b); j++ {
+			if c := b[j]; c == '"' || c == '\\' {
+				break
+			}
+		}
+		if j >= len(b) {
+			return 0, 0, false, 0, false
+		}
+		if b[j] == '"' {
 			return start, j, escaped, j + 1, true
 		}
+		escaped = true
+		j += 2
 	}
-	return 0, 0, false, 0, false
+}
+
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// hasByte returns a word whose lowest set bit is the high bit of the first
+// byte of x (in memory order) equal to c, or zero when there is none. Bits
+// above that byte may be set spuriously; only the lowest is meaningful.
+func hasByte(x uint64, c byte) uint64 {
+	v := x ^ (swarOnes * uint64(c))
+	return (v - swarOnes) &^ v & swarHigh
 }
 
 // unescape decodes JSON escapes. Like the C-family clients it is lenient:
