@@ -135,7 +135,14 @@ func reportCPU(b *testing.B, start time.Duration) {
 
 // BenchmarkReceiveHandler is a subscription whose handler keeps nothing
 // (the fan-out subscribers).
-func BenchmarkReceiveHandler(b *testing.B) {
+func BenchmarkReceiveHandler(b *testing.B) { benchReceiveHandler(b, (*Client).ExecuteHandler) }
+
+// BenchmarkReceiveHandlerBorrowed is the same handler lent its messages.
+func BenchmarkReceiveHandlerBorrowed(b *testing.B) {
+	benchReceiveHandler(b, (*Client).ExecuteHandlerBorrowed)
+}
+
+func benchReceiveHandler(b *testing.B, execute func(*Client, context.Context, Command, func(*Message)) (string, error)) {
 	n := b.N
 	p := newBenchPeer(b, func(nc net.Conn, subID string) { streamDeliveries(nc, subID, n) })
 	c := benchClient(b, p)
@@ -144,7 +151,7 @@ func BenchmarkReceiveHandler(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := cpuNow()
-	_, err := c.ExecuteHandler(context.Background(), Command{Name: CmdSubscribe, Topic: "bench"}, func(m *Message) {
+	_, err := execute(c, context.Background(), Command{Name: CmdSubscribe, Topic: "bench"}, func(m *Message) {
 		if len(m.Data) != len(benchPayload) || m.Bookmark == "" {
 			panic("bad delivery")
 		}

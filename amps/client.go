@@ -22,6 +22,7 @@ type Client struct {
 
 	mu           sync.Mutex
 	cn           *conn
+	live         atomic.Pointer[conn] // cn while usable: current's fast path
 	closed       bool
 	logon        LogonInfo
 	onDisconnect func(error)
@@ -115,6 +116,7 @@ func (c *Client) Connect(ctx context.Context, uri string) error {
 		return ErrAlreadyConnected
 	}
 	c.cn = cn
+	c.live.Store(cn)
 	c.mu.Unlock()
 	cn.start()
 	return nil
@@ -207,6 +209,10 @@ func applyTCPOptions(tc *net.TCPConn, o *URIOptions) error {
 
 // current returns the live connection.
 func (c *Client) current() (*conn, error) {
+	// Every publish asks: a connected, open client answers without mu.
+	if cn := c.live.Load(); cn != nil {
+		return cn, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -252,6 +258,7 @@ func (c *Client) Disconnect() error {
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
+	c.live.Store(nil)
 	cn := c.cn
 	c.mu.Unlock()
 	if cn != nil {
@@ -268,6 +275,7 @@ func (c *Client) detach(cn *conn, err error, intentional bool) {
 	c.mu.Lock()
 	if c.cn == cn {
 		c.cn = nil
+		c.live.Store(nil)
 	}
 	hook := c.onDisconnect
 	c.mu.Unlock()

@@ -30,7 +30,7 @@ type conn struct {
 	wbuf    []byte
 	wspare  []byte
 	wake    chan struct{}
-	written atomic.Uint64 // frames queued; the heartbeat timer reads it
+	written uint64 // frames queued, under wmu; the heartbeat timer reads it
 
 	rmu     sync.Mutex
 	byCID   map[string]*route
@@ -117,30 +117,34 @@ func (cn *conn) send(h *wire.Header, data []byte) error {
 	if err != nil {
 		return err
 	}
-	off := len(cn.wbuf)
-	cn.wbuf = append(cn.wbuf, 0, 0, 0, 0)
-	cn.wbuf = wire.AppendHeader(cn.wbuf, h)
-	cn.queued(off, data, wasEmpty)
+	b := cn.wbuf
+	off := len(b)
+	b = append(b, 0, 0, 0, 0)
+	b = wire.AppendHeader(b, h)
+	cn.queued(b, off, data, wasEmpty)
 	return nil
 }
 
 // sendPublish queues a publish without acks: what send writes for the
 // header {c, cid, t}, written directly since every publish goes this way.
+// The frame is built in a local slice stored back once, rather than
+// through cn.wbuf at every append.
 func (cn *conn) sendPublish(cmd string, cid uint64, topic string, data []byte) error {
 	wasEmpty, err := cn.reserve()
 	if err != nil {
 		return err
 	}
-	off := len(cn.wbuf)
-	cn.wbuf = append(cn.wbuf, 0, 0, 0, 0)
-	cn.wbuf = append(cn.wbuf, `{"c":`...)
-	cn.wbuf = wire.AppendQuoted(cn.wbuf, cmd)
-	cn.wbuf = append(cn.wbuf, `,"cid":"`...)
-	cn.wbuf = strconv.AppendUint(cn.wbuf, cid, 10)
-	cn.wbuf = append(cn.wbuf, `","t":`...)
-	cn.wbuf = wire.AppendQuoted(cn.wbuf, topic)
-	cn.wbuf = append(cn.wbuf, '}')
-	cn.queued(off, data, wasEmpty)
+	b := cn.wbuf
+	off := len(b)
+	b = append(b, 0, 0, 0, 0)
+	b = append(b, `{"c":`...)
+	b = wire.AppendQuoted(b, cmd)
+	b = append(b, `,"cid":"`...)
+	b = strconv.AppendUint(b, cid, 10)
+	b = append(b, `","t":`...)
+	b = wire.AppendQuoted(b, topic)
+	b = append(b, '}')
+	cn.queued(b, off, data, wasEmpty)
 	return nil
 }
 
@@ -163,20 +167,29 @@ func (cn *conn) reserve() (wasEmpty bool, err error) {
 	}
 }
 
-// queued completes the frame started at wbuf[off:] with data and releases
-// wmu. The writer is woken only when the buffer was empty: otherwise a
-// wake-up is pending or the writer is about to take the buffer.
-func (cn *conn) queued(off int, data []byte, wasEmpty bool) {
-	cn.wbuf = append(cn.wbuf, data...)
-	binary.BigEndian.PutUint32(cn.wbuf[off:], uint32(len(cn.wbuf)-off-4))
+// queued completes the frame started at b[off:] (b extends wbuf) with data,
+// stores b as wbuf and releases wmu. The writer is woken only when the
+// buffer was empty: otherwise a wake-up is pending or the writer is about
+// to take the buffer.
+func (cn *conn) queued(b []byte, off int, data []byte, wasEmpty bool) {
+	b = append(b, data...)
+	binary.BigEndian.PutUint32(b[off:], uint32(len(b)-off-4))
+	cn.wbuf = b
+	cn.written++
 	cn.wmu.Unlock()
-	cn.written.Add(1)
 	if wasEmpty {
 		select {
 		case cn.wake <- struct{}{}:
 		default:
 		}
 	}
+}
+
+// queuedFrames is the number of frames queued so far.
+func (cn *conn) queuedFrames() uint64 {
+	cn.wmu.Lock()
+	defer cn.wmu.Unlock()
+	return cn.written
 }
 
 func (cn *conn) writeLoop() {
@@ -300,10 +313,31 @@ func (cn *conn) dispatch(m *Message, payload []byte) error {
 		}
 		return nil
 	default:
+		routes := cn.lookup(h)
+		if lendable(routes) {
+			// Lent: the payload stays in the read buffer, and the Message
+			// serves again once the handler is done with it.
+			if m.Command == "p" {
+				m.Command = MsgPublish
+			}
+			if len(payload) > 0 {
+				m.Data = payload
+			}
+			routes[0].handler(m)
+			cn.alloc.release(m)
+			return nil
+		}
 		cn.alloc.complete(m, payload)
-		cn.deliver(cn.lookup(h), m)
+		cn.deliver(routes, m)
 		return nil
 	}
+}
+
+// lendable tells whether a delivery goes to exactly one handler that
+// borrows its messages. A delivery for several routes is copied: one of
+// them may keep it.
+func lendable(routes []*route) bool {
+	return len(routes) == 1 && routes[0].borrowed && routes[0].handler != nil
 }
 
 // lookup finds the routes of a message: by query_id, else by each id of

@@ -23,6 +23,13 @@
 // and a command waiting for its ack waits as well (commands take a context so
 // that such a wait can be bounded).
 //
+// A Message owns its payload and header: it stays valid after the handler
+// returns or the stream hands it over, and may be kept. A handler that keeps
+// nothing can say so with ExecuteHandlerBorrowed: its deliveries are then lent,
+// the Message reused for the next delivery and Data read in place from the
+// connection's buffer, valid only until the handler returns (header strings
+// stay valid), which saves an allocation and a copy per message.
+//
 // Heartbeats must survive a stalled consumer. The client therefore sends its
 // `beat` on a timer of its own, independent of the reader, so the server keeps
 // seeing traffic while the reader is blocked; and the silence timeout (twice

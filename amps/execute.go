@@ -52,6 +52,34 @@ func (c *Client) ExecuteHandler(ctx context.Context, cmd Command, handler func(*
 	return r.cid, nil
 }
 
+// ExecuteHandlerBorrowed is ExecuteHandler for a handler that keeps nothing
+// of a message after it returns, in exchange for deliveries that cost no
+// allocation and no copy. The *Message of a delivery (publish, oof, group
+// markers; not acks or sow records, which are always copied) is lent to
+// handler: once handler returns, the client reuses the Message for a later
+// delivery, and its Data points into the connection's read buffer, which
+// the next read overwrites. Header strings (Topic, Bookmark, Timestamp, ...)
+// are never reused and stay valid. A handler that needs more than the call
+// must copy: bytes.Clone(m.Data), or the Message itself (msg := *m plus a
+// copy of Data). handler must not modify m.Data. Everything else is as for
+// ExecuteHandler.
+func (c *Client) ExecuteHandlerBorrowed(ctx context.Context, cmd Command, handler func(*Message)) (string, error) {
+	if handler == nil {
+		return "", fmt.Errorf("amps: %s: nil handler", cmd.Name)
+	}
+	r, err := c.exec(ctx, cmd, func(r *route) { r.handler, r.borrowed = handler, true })
+	if err != nil {
+		return "", err
+	}
+	if r == nil {
+		return "", nil
+	}
+	if r.subID != "" {
+		return r.subID, nil
+	}
+	return r.cid, nil
+}
+
 // exec sends cmd and, when it expects a processed ack, waits for it. It
 // returns nil without error for a command that expects no reply.
 func (c *Client) exec(ctx context.Context, cmd Command, attach func(*route)) (*route, error) {

@@ -35,18 +35,18 @@ func (cn *conn) beatLoop(interval time.Duration) {
 	defer cn.wg.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	last := cn.written.Load()
+	last := cn.queuedFrames()
 	for {
 		select {
 		case <-cn.done:
 			return
 		case <-t.C:
-			now := cn.written.Load()
+			now := cn.queuedFrames()
 			if now == last {
 				if cn.beat() != nil {
 					return
 				}
-				now = cn.written.Load()
+				now = cn.queuedFrames()
 			}
 			last = now
 		}

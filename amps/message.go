@@ -7,7 +7,8 @@ import (
 )
 
 // Message is one message from the server: its header fields and a private
-// copy of its payload, so it stays valid after the handler returns. A sow
+// copy of its payload, so it stays valid after the handler returns (except
+// for the deliveries lent to an ExecuteHandlerBorrowed handler). A sow
 // frame of several records arrives as one Message per record, with Command
 // "sow", the record's own k, ts, bm and x, and the query's query_id and topic.
 type Message struct {
@@ -96,7 +97,8 @@ func (a *msgAlloc) next() *Message {
 	return m
 }
 
-// release takes back a Message from next that was not handed out.
+// release takes back a Message from next that was not handed out, or was
+// only lent to a handler that has returned.
 func (a *msgAlloc) release(m *Message) {
 	*m = Message{}
 	a.spare = m

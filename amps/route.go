@@ -15,8 +15,9 @@ type route struct {
 	pending    ackSet // acks still expected; reader goroutine only
 	replaced   *route // a live subscription this command replaces
 
-	handler func(*Message)
-	stream  *MessageStream
+	handler  func(*Message)
+	borrowed bool // handler is lent deliveries (ExecuteHandlerBorrowed)
+	stream   *MessageStream
 
 	mu        sync.Mutex
 	decided   chan struct{} // closed when the processed ack (or an end) arrived

@@ -46,6 +46,15 @@ func (s *MessageStream) C() <-chan *Message { return s.ch }
 // Next returns the next message. At the end of the stream it returns io.EOF
 // when the command finished normally, else the error that ended it.
 func (s *MessageStream) Next(ctx context.Context) (*Message, error) {
+	// A consumer that keeps up finds a message waiting: take it without
+	// the cost of a select over two channels.
+	select {
+	case m, ok := <-s.ch:
+		if ok {
+			return m, nil
+		}
+	default:
+	}
 	select {
 	case m, ok := <-s.ch:
 		if ok {
@@ -102,6 +111,13 @@ func (s *MessageStream) push(m *Message, stop <-chan struct{}) {
 	defer s.mu.Unlock()
 	if s.closed {
 		return
+	}
+	// While the buffer has room a plain send does, without a select over
+	// three channels; only a full buffer needs to watch for the end.
+	select {
+	case s.ch <- m:
+		return
+	default:
 	}
 	select {
 	case s.ch <- m:
