@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 
 	"ampsflume/bench/scenario"
@@ -39,6 +40,7 @@ func ChildMain(args []string, stdout, stderr io.Writer) int {
 	shared := fs.String("shared", "", "directory shared by the runs of this side")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the run to this file")
+	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,6 +64,19 @@ func ChildMain(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintln(stderr, err)
 			}
 		}()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer trace.Stop()
 	}
 	res, err := runChild(*name, *side, *short, *prepare, *dir, *shared)
 	if err != nil {

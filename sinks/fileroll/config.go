@@ -1,11 +1,13 @@
 package fileroll
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"ampsflume/flume"
+	"ampsflume/serializer"
 )
 
 // Defaults, as in Flume.
@@ -81,7 +83,7 @@ func ParseConfig(ctx *flume.Context) (Config, error) {
 	errs.Add(err)
 	cfg.BatchSize = int(bs)
 	cfg.Serializer = ctx.String("sink.serializer", "text")
-	if _, err := newSerializer(cfg.Serializer, true); err != nil {
+	if _, err := lookupSerializer(cfg.Serializer); err != nil {
 		errs.Add(ctx.Errorf("sink.serializer", "%v", err))
 	}
 	cfg.AppendNewline, err = ctx.Bool("sink.serializer.appendNewline", true)
@@ -106,4 +108,17 @@ func ParseConfig(ctx *flume.Context) (Config, error) {
 
 func openExclusive(path string) (File, error) {
 	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+}
+
+// lookupSerializer finds the serializer a file_roll sink may use: the line
+// formats of package serializer (text, header_and_text, by alias or
+// builder class). Container formats are refused: a failed batch is cut out
+// of the file by truncating it, which a line format survives unchanged
+// whatever state the serializer is in.
+func lookupSerializer(name string) (*serializer.Builder, error) {
+	b, ok := serializer.Lookup(name)
+	if !ok || (b.Name != "text" && b.Name != "header_and_text") {
+		return nil, fmt.Errorf("unknown serializer %q: use text or header_and_text", name)
+	}
+	return b, nil
 }

@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"ampsflume/flume"
+	"ampsflume/serializer"
 	"ampsflume/sinks/dedupe"
 )
 
@@ -46,7 +48,8 @@ type Sink struct {
 	cfg     Config
 	channel flume.Channel
 	counter *flume.SinkCounter
-	ser     serializer
+	serB    *serializer.Builder
+	serCfg  *flume.Context // the serializer's keys, relative to its prefix
 	log     *slog.Logger
 
 	mu       sync.Mutex
@@ -54,8 +57,10 @@ type Sink struct {
 	file     File
 	path     string
 	w        *bufio.Writer
-	offset   int64 // bytes in the file that belong to committed batches
-	pos      int64 // bytes handed to the file so far
+	ser      serializer.Serializer // writes to w; one per file
+	batch    []*flume.Event        // the events of the batch being written
+	offset   int64                 // bytes in the file that belong to committed batches
+	pos      int64                 // bytes handed to the file so far
 	nextRoll time.Time
 	started  bool
 	dd       *dedupeState // nil unless sink.dedupe.header is set
@@ -73,10 +78,12 @@ func New(name string, cfg Config, ch flume.Channel, counter *flume.SinkCounter) 
 	if cfg.Serializer == "" {
 		cfg.Serializer = "text"
 	}
-	ser, err := newSerializer(cfg.Serializer, cfg.AppendNewline)
+	serB, err := lookupSerializer(cfg.Serializer)
 	if err != nil {
 		return nil, fmt.Errorf("file_roll sink %q: key %q: %w", name, "sink.serializer", err)
 	}
+	serCfg := flume.MapContext(fmt.Sprintf("sink %q serializer", name),
+		map[string]string{"appendNewline": strconv.FormatBool(cfg.AppendNewline)})
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -94,7 +101,7 @@ func New(name string, cfg Config, ch flume.Channel, counter *flume.SinkCounter) 
 	}
 	return &Sink{
 		dd:   dd,
-		name: name, cfg: cfg, channel: ch, counter: counter, ser: ser,
+		name: name, cfg: cfg, channel: ch, counter: counter, serB: serB, serCfg: serCfg,
 		log: slog.With("sink", name),
 		paths: pathManager{
 			rollTime: cfg.RollTimeNames, prefix: cfg.Prefix, extension: cfg.Extension,
@@ -148,7 +155,10 @@ func (s *Sink) closeFile() error {
 	if s.file == nil {
 		return nil
 	}
-	err := s.w.Flush()
+	err := s.ser.BeforeClose()
+	if err == nil {
+		err = s.w.Flush()
+	}
 	if err == nil && s.cfg.Fsync {
 		err = s.file.Sync()
 	}
@@ -157,7 +167,7 @@ func (s *Sink) closeFile() error {
 	}
 	s.counter.ConnectionClosed.Add(1)
 	path := s.path
-	s.file, s.w, s.path, s.offset = nil, nil, "", 0
+	s.file, s.w, s.ser, s.path, s.offset = nil, nil, nil, "", 0
 	if err != nil {
 		return fmt.Errorf("file_roll sink %q: closing %s: %w", s.name, path, err)
 	}
@@ -179,13 +189,25 @@ func (s *Sink) openFile() error {
 		s.counter.ConnectionCreated.Add(1)
 		s.file, s.path, s.offset, s.pos = f, path, 0, 0
 		s.w = bufio.NewWriterSize(&offsetWriter{s: s}, 64<<10)
+		ser, err := s.serB.New(s.serCfg, s.w)
+		if err == nil {
+			err = ser.AfterCreate()
+		}
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(path)
+			s.file, s.w, s.path = nil, nil, ""
+			s.counter.ConnectionFailed.Add(1)
+			return fmt.Errorf("file_roll sink %q: serializer for %s: %w", s.name, path, err)
+		}
+		s.ser = ser
 		if s.dd != nil {
 			// Named by the record before anything is written to it, the
 			// new file is the only one that can hold unrecorded bytes.
 			if err := s.save(); err != nil {
 				_ = f.Close()
 				_ = os.Remove(path)
-				s.file, s.w, s.path = nil, nil, ""
+				s.file, s.w, s.ser, s.path = nil, nil, nil, ""
 				return err
 			}
 		}
@@ -244,7 +266,9 @@ func (s *Sink) Process(ctx context.Context) (flume.Status, error) {
 	n, err := s.writeBatch(tx)
 	recorded := false
 	if err == nil {
-		err = s.w.Flush()
+		if err = s.ser.Flush(); err == nil {
+			err = s.w.Flush()
+		}
 		if err == nil && s.cfg.Fsync {
 			err = s.file.Sync()
 		}
@@ -300,24 +324,23 @@ func (s *Sink) Process(ctx context.Context) (flume.Status, error) {
 	return flume.Ready, nil
 }
 
-// writeBatch takes and serializes up to batchSize events.
+// writeBatch takes up to batchSize events in one go (flume.TakeBatch) and
+// serializes them.
 func (s *Sink) writeBatch(tx flume.Transaction) (int, error) {
-	n := 0
-	for n < s.cfg.BatchSize {
-		e, err := tx.Take()
-		if err != nil {
-			s.counter.ChannelReadFail.Add(1)
-			return n, fmt.Errorf("file_roll sink %q: %w", s.name, err)
-		}
-		if e == nil {
-			break
-		}
-		n++
-		s.counter.EventDrainAttempt.Add(1)
+	evs, err := flume.TakeBatch(tx, s.batch[:0], s.cfg.BatchSize)
+	n := len(evs)
+	s.counter.EventDrainAttempt.Add(int64(n))
+	// The batch's events are not kept past this call.
+	defer func() { clear(evs); s.batch = evs[:0] }()
+	if err != nil {
+		s.counter.ChannelReadFail.Add(1)
+		return n, fmt.Errorf("file_roll sink %q: %w", s.name, err)
+	}
+	for _, e := range evs {
 		if s.dd != nil && !s.judge(e) {
 			continue
 		}
-		if err := s.ser(s.w, e); err != nil {
+		if err := s.ser.Write(e); err != nil {
 			s.counter.EventWriteFail.Add(int64(n))
 			return n, fmt.Errorf("file_roll sink %q: writing %s: %w", s.name, s.path, err)
 		}
@@ -351,5 +374,5 @@ func (s *Sink) undoBatch() {
 		"file", s.path, "offset", s.offset, "err", err)
 	_ = s.file.Close()
 	s.counter.ConnectionClosed.Add(1)
-	s.file, s.w, s.path, s.offset = nil, nil, "", 0
+	s.file, s.w, s.ser, s.path, s.offset = nil, nil, nil, "", 0
 }

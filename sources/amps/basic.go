@@ -2,6 +2,7 @@ package amps
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	ampsclient "ampsflume/amps"
@@ -57,6 +58,9 @@ func BasicClientFactory(ctx context.Context, cfg ClientConfig) (Feed, error) {
 type haFeed struct {
 	ha  *ampsclient.HAClient
 	sub *ampsclient.HASubscription
+	// m is handed out by every Next: the source is done with a Message
+	// before it asks for the next one (Feed's contract), so one suffices.
+	m Message
 }
 
 func (f *haFeed) Next(ctx context.Context) (*Message, error) {
@@ -65,10 +69,11 @@ func (f *haFeed) Next(ctx context.Context) (*Message, error) {
 		return nil, err
 	}
 	subID := m.SubID
-	if ids := m.SubIDList(); subID == "" && len(ids) > 0 {
-		subID = ids[0]
+	if subID == "" {
+		// The first of sids, without splitting the list.
+		subID, _, _ = strings.Cut(m.SubIDs, ",")
 	}
-	return &Message{
+	f.m = Message{
 		Command:       m.Command,
 		Topic:         m.Topic,
 		SowKey:        m.SowKey,
@@ -77,8 +82,11 @@ func (f *haFeed) Next(ctx context.Context) (*Message, error) {
 		CorrelationID: m.CorrelationID,
 		SubID:         subID,
 		AckType:       m.AckType,
-		Data:          m.Data,
-	}, nil
+		// The client's Message owns its payload (a private copy), and
+		// nothing else refers to it once delivered: the event takes it.
+		Data: m.Data,
+	}
+	return &f.m, nil
 }
 
 func (f *haFeed) Close() error { return f.ha.Close() }

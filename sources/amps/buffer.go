@@ -4,17 +4,19 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-
-	"ampsflume/flume"
 )
 
 // pauseMessage is logged once each time the buffer fills up.
 const pauseMessage = "Pausing AMPS message processing to let Flume source polling catch-up. Consider increasing maxBuffers; or maxBatch and the transaction capacity of your Flume channel(s)."
 
-// item is one buffered event and the bookmark to discard once it commits.
+// item is one buffered message: what its event is built from, and the
+// bookmark to discard once it commits. Events are built at each commit
+// attempt rather than on arrival, so a retry gets fresh events (interceptors
+// may have changed the previous ones) without a copy being kept for it.
 type item struct {
-	ev       *flume.Event
-	bookmark string
+	msg      Message // its Data is the event body, shared by every attempt
+	bookmark string  // to discard after the commit; "" without a store
+	received int64   // arrival time in Unix ms, for the timestamp header
 }
 
 // multiBuffer holds at most maxBuffers × maxBatch messages between the
@@ -30,6 +32,7 @@ type multiBuffer struct {
 	maxBatch int
 	paused   bool
 	pauses   int64
+	lastBM   string        // bookmark of the last message put, for StatusInfo
 	space    chan struct{} // signalled when room is released
 	wake     func()
 	log      *slog.Logger
@@ -45,13 +48,17 @@ func newMultiBuffer(maxBuffers, maxBatch int, wake func(), log *slog.Logger) *mu
 	}
 }
 
-// put appends it, waiting for room; it fails only when ctx ends.
-func (b *multiBuffer) put(ctx context.Context, it item) error {
+// put appends it, waiting for room; it fails only when ctx ends. A message
+// with a bookmark becomes the last bookmark seen.
+func (b *multiBuffer) put(ctx context.Context, it *item) error {
 	for {
 		b.mu.Lock()
 		if b.held < b.capacity {
 			wasEmpty := b.head == len(b.q)
-			b.q = append(b.q, it)
+			b.q = append(b.q, *it)
+			if it.msg.Bookmark != "" {
+				b.lastBM = it.msg.Bookmark
+			}
 			b.held++
 			b.paused = false
 			b.mu.Unlock()
@@ -74,17 +81,16 @@ func (b *multiBuffer) put(ctx context.Context, it item) error {
 	}
 }
 
-// take removes up to maxBatch queued items, oldest first. Their room stays
-// held until release.
-func (b *multiBuffer) take() []item {
+// take moves up to maxBatch queued items, oldest first, to dst and returns
+// it. Their room stays held until release.
+func (b *multiBuffer) take(dst []item) []item {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := min(len(b.q)-b.head, b.maxBatch)
 	if n == 0 {
-		return nil
+		return dst
 	}
-	out := make([]item, n)
-	copy(out, b.q[b.head:b.head+n])
+	out := append(dst, b.q[b.head:b.head+n]...)
 	clear(b.q[b.head : b.head+n])
 	b.head += n
 	if b.head == len(b.q) {
@@ -106,6 +112,13 @@ func (b *multiBuffer) release(n int) {
 	case b.space <- struct{}{}:
 	default:
 	}
+}
+
+// lastBookmark is the bookmark of the last message put that had one.
+func (b *multiBuffer) lastBookmark() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastBM
 }
 
 // stats returns the number of messages held and the pauses so far.

@@ -298,3 +298,64 @@ func TestLiveRefusedSubscription(t *testing.T) {
 		t.Fatalf("lastError %q does not explain the refusal", info["lastError"])
 	}
 }
+
+// TestLiveFeedKeepsBodies reads the default feed directly: it reuses its
+// Message from one Next to the next, but every Data it handed out stays
+// the payload it was delivered with (the source keeps them as event bodies
+// without copying), and each message names its subscription.
+func TestLiveFeedKeepsBodies(t *testing.T) {
+	uri, _ := server(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	feed, err := BasicClientFactory(ctx, ClientConfig{ClientName: "feed-" + t.Name(), URIs: []string{uri},
+		Command: "subscribe", Topic: "Orders", SubID: "sub-1", Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { feed.Close() })
+	sf := feed.(StatusFeed)
+	waitFor(t, "connected", func() bool { return sf.ConnectionState().Connected })
+	pub := publisher(t, uri)
+	// The subscription may still be on its way after the logon: publish
+	// until one message comes through, then the rest in one go.
+	var bodies [][]byte
+	next := func(d time.Duration) bool {
+		nctx, ncancel := context.WithTimeout(ctx, d)
+		defer ncancel()
+		m, err := feed.Next(nctx)
+		if err != nil {
+			if nctx.Err() != nil {
+				return false
+			}
+			t.Fatal(err)
+		}
+		if m.SubID != "sub-1" {
+			t.Fatalf("message %q: SubID %q", m.Data, m.SubID)
+		}
+		bodies = append(bodies, m.Data)
+		return true
+	}
+	i := 0
+	for ; len(bodies) == 0; i++ {
+		if i == 200 {
+			t.Fatal("no message came through")
+		}
+		publish(t, pub, i, i+1)
+		next(50 * time.Millisecond)
+	}
+	first := slices.Index(orders(0, i), string(bodies[0]))
+	if first < 0 {
+		t.Fatalf("unexpected first message %q", bodies[0])
+	}
+	publish(t, pub, i, i+19)
+	for len(bodies) < 20 {
+		if !next(10 * time.Second) {
+			t.Fatalf("%d messages of 20", len(bodies))
+		}
+	}
+	for k, b := range bodies {
+		if want := string(order(first+k, "IBM")); string(b) != want {
+			t.Fatalf("body %d is %q, want %q", k, b, want)
+		}
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"ampsflume/flume"
 )
 
-// Message is an AMPS message as the source needs it. Data is owned by the
-// message: a feed must not reuse it.
+// Message is an AMPS message as the source needs it. Data is handed over
+// with the message: a feed must not reuse or modify it, and the source keeps
+// it as the event body without copying. The Message itself is the feed's:
+// it may reuse it for its next message.
 type Message struct {
 	Command       string // publish, sow, oof, group_begin, group_end, ack, ...
 	Topic         string
@@ -25,7 +27,8 @@ type Message struct {
 }
 
 // Feed is a running subscription: the seam between the source and an AMPS
-// client. Next blocks until a message arrives; a feed that reconnects hides
+// client. Next blocks until a message arrives; its Message is only read until
+// the next call of Next (its Data is kept); a feed that reconnects hides
 // its reconnections behind Next. Next returns io.EOF when the command has
 // finished (a sow query), the context's error when it is cancelled, and any
 // other error when the feed has given up.

@@ -1,12 +1,12 @@
 package amps
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -51,23 +51,33 @@ type Source struct {
 
 	// procMu serialises polls with the drain in Stop.
 	procMu    sync.Mutex
-	pending   *batch
+	pending   batch // empty when no batch is being committed
 	lastPrune time.Time
 	stopped   bool
+	// stampReceived is set when the timestamp header is wanted: only then
+	// is the arrival time of each message read.
+	stampReceived bool
 
 	duplicates atomic.Int64
 	filtered   atomic.Int64
 	mu         sync.Mutex // guards the fields below
-	lastBM     string
 	feedClosed bool
 	readErr    error
 }
 
-// batch is the batch being committed; it is retried until it commits.
+// batch is the batch being committed; it is retried until it commits. Its
+// items slice is reused from batch to batch.
 type batch struct {
 	items     []item
 	committed bool // committed to the channels; only the discards remain
 	attempts  int
+}
+
+// reset empties the batch for the next one, keeping the items' array but
+// none of the messages in it.
+func (b *batch) reset() {
+	clear(b.items)
+	*b = batch{items: b.items[:0]}
 }
 
 var (
@@ -112,6 +122,7 @@ func New(env flume.SourceEnv, opts ...Option) (*Source, error) {
 		return nil, err
 	}
 	s.buf = newMultiBuffer(cfg.MaxBuffers, cfg.MaxBatch, s.env.Wake, s.log)
+	s.stampReceived = slices.Contains(cfg.EventHeaders, HeaderTimestamp)
 	return s, nil
 }
 
@@ -213,19 +224,32 @@ func (s *Source) handle(ctx context.Context, m *Message) error {
 		bm = m.Bookmark
 	}
 	s.counter.EventReceived.Add(1)
-	ev := flume.NewEvent(bytes.Clone(m.Data), s.headers(m))
-	if ev.Body == nil {
-		ev.Body = []byte{}
+	it := item{msg: *m, bookmark: bm}
+	if s.stampReceived {
+		it.received = s.now().UnixMilli()
 	}
-	if m.Bookmark != "" {
-		s.mu.Lock()
-		s.lastBM = m.Bookmark
-		s.mu.Unlock()
-	}
-	return s.buf.put(ctx, item{ev: ev, bookmark: bm})
+	return s.buf.put(ctx, &it)
 }
 
-func (s *Source) headers(m *Message) map[string]string {
+// events builds the events of items for one commit attempt, all carved from
+// one allocation; each has its own header map, as flume.NewEvent gives.
+func (s *Source) events(items []item) []*flume.Event {
+	evs := make([]*flume.Event, len(items))
+	slab := make([]flume.Event, len(items))
+	for i := range items {
+		it := &items[i]
+		body := it.msg.Data
+		if body == nil {
+			body = []byte{}
+		}
+		slab[i] = flume.Event{Headers: s.headers(it), Body: body}
+		evs[i] = &slab[i]
+	}
+	return evs
+}
+
+func (s *Source) headers(it *item) map[string]string {
+	m := &it.msg
 	h := make(map[string]string, len(s.cfg.EventHeaders))
 	set := func(k, v string) {
 		if v != "" {
@@ -255,7 +279,7 @@ func (s *Source) headers(m *Message) map[string]string {
 		case HeaderLength:
 			h[k] = strconv.Itoa(len(m.Data))
 		case HeaderTimestamp:
-			h[k] = strconv.FormatInt(s.now().UnixMilli(), 10)
+			h[k] = strconv.FormatInt(it.received, 10)
 		}
 	}
 	if s.cfg.BookmarkHeader != "" {
@@ -281,21 +305,17 @@ func (s *Source) Process(ctx context.Context) (flume.Status, error) {
 
 // commitNext does one round; the caller holds procMu.
 func (s *Source) commitNext() (flume.Status, error) {
-	if s.pending == nil {
-		items := s.buf.take()
-		if len(items) == 0 {
+	b := &s.pending
+	if len(b.items) == 0 {
+		b.items = s.buf.take(b.items)
+		if len(b.items) == 0 {
 			return flume.Backoff, nil
 		}
-		s.pending = &batch{items: items}
 	}
-	b := s.pending
 	if !b.committed {
 		// Interceptors may rewrite events, so each attempt gets fresh
-		// copies: a retry sends exactly what the first attempt was given.
-		evs := make([]*flume.Event, len(b.items))
-		for i, it := range b.items {
-			evs[i] = it.ev.Clone()
-		}
+		// events: a retry sends exactly what the first attempt was given.
+		evs := s.events(b.items)
 		s.counter.AppendBatchReceived.Add(1)
 		if err := s.env.Processor.ProcessEventBatch(evs); err != nil {
 			b.attempts++
@@ -314,7 +334,7 @@ func (s *Source) commitNext() (flume.Status, error) {
 		return flume.Backoff, fmt.Errorf("amps source %q: message discards failed (they will be retried): %w", s.env.Name, err)
 	}
 	s.buf.release(len(b.items))
-	s.pending = nil
+	b.reset()
 	return flume.Ready, nil
 }
 
@@ -322,11 +342,11 @@ func (s *Source) discard(items []item) error {
 	if s.store == nil {
 		return nil
 	}
-	for _, it := range items {
-		if it.bookmark == "" {
+	for i := range items {
+		if items[i].bookmark == "" {
 			continue
 		}
-		if err := s.store.Discard(s.cfg.SubscriptionID, it.bookmark); err != nil {
+		if err := s.store.Discard(s.cfg.SubscriptionID, items[i].bookmark); err != nil {
 			return err
 		}
 	}
@@ -439,11 +459,12 @@ func (s *Source) StatusInfo() map[string]string {
 	if cs.Connected {
 		state = "connected"
 	}
+	lastBM := s.buf.lastBookmark()
 	s.mu.Lock()
 	info := map[string]string{
 		"connection":       state,
 		"uri":              cs.URI,
-		"lastBookmark":     s.lastBM,
+		"lastBookmark":     lastBM,
 		"messagesBuffered": strconv.Itoa(held),
 		"pauses":           strconv.FormatInt(pauses, 10),
 		"paused":           strconv.FormatBool(paused),
