@@ -14,6 +14,10 @@
 //   - A client never blocks the server: its outbound queue is bounded in
 //     bytes and a client past the bound is disconnected as a slow
 //     consumer. A malformed frame closes only that client's connection.
+//     A bookmark replay goes only as fast as its subscriber reads: it
+//     pauses while that client has more than 1 MiB queued (back-pressure,
+//     never a drop), so a replay neither disconnects a client nor holds
+//     much of the journal in memory.
 //   - Acks are sent only when requested, with the reason strings AMPS
 //     clients map to exceptions.
 //
@@ -68,15 +72,25 @@
 //     without one, the next number after the publisher's last). Because the
 //     server drops any publish whose `s` is not above the publisher's last,
 //     every journal holds each publisher's messages in increasing sequence
-//     order, which is what a client bookmark store assumes per publisher. A
-//     bookmark subscription resumes on either instance: each publisher named
-//     in the bookmark list resumes after that publisher's message, even one
-//     the instance never had (a publisher lost it in a crash and re-sent it
-//     under the same `s` elsewhere). Limitation: a publisher absent from the
-//     list is replayed from the earliest listed position, and the two
-//     journals may interleave publishers differently, so with several
-//     publishers a message of an unlisted one can be missed on failover.
-//     Without replication bookmarks keep the journal sequence number.
+//     order, which is what a client bookmark store assumes per publisher.
+//     The two journals may interleave publishers differently, so a bookmark
+//     list is resolved per publisher (replication_resume.go), and a
+//     subscription resumes on either instance without loss: each publisher
+//     named in the list resumes after that publisher's message, even one the
+//     instance never had (a publisher lost it in a crash and re-sent it under
+//     the same `s` elsewhere); a publisher absent from the list is replayed
+//     from its first message on a topic the subscription covers, since the
+//     list does not say which of its messages the subscriber has. Those it
+//     already received are duplicates its bookmark store drops (a store
+//     drops, per publisher, every sequence number up to the highest it
+//     received; after a restart, those it received but did not discard are
+//     delivered again, as they must be). A subscription that did not start
+//     at EPOCH may, after a resume, also receive messages of a publisher it
+//     had received nothing from that predate its start: more than it asked
+//     for, never less. A list that also holds EPOCH, NOW or a timestamp
+//     takes that as the start for the publishers absent from it. Without
+//     replication bookmarks keep the journal sequence number, and a list
+//     resumes at its earliest position (one journal, one order).
 //   - Peers authenticate with the Replication <Secret> (or, without one,
 //     against the server's password file with the user:password of the
 //     destination's InetAddr); links use TLS when the incoming transport has

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +32,7 @@ type replicator struct {
 
 	mu      sync.Mutex
 	idx     map[uint64][]idxEntry // publisher -> records in journal order
+	firsts  map[uint64][]topicFirst
 	origins map[string]*originState
 	inbound map[*inLink]struct{}
 }
@@ -63,7 +63,7 @@ func (s *Server) initReplication() error {
 	}
 	rp := &replicator{
 		srv: s, cfg: rc, name: s.cfg.Name, log: s.log.With("component", "replication"),
-		idx: map[uint64][]idxEntry{}, origins: map[string]*originState{}, inbound: map[*inLink]struct{}{},
+		idx: map[uint64][]idxEntry{}, firsts: map[uint64][]topicFirst{}, origins: map[string]*originState{}, inbound: map[*inLink]struct{}{},
 	}
 	l := s.jr.log
 	r := l.NewReader(l.FirstSeq())
@@ -129,6 +129,7 @@ func (rp *replicator) index(rec *txlog.Record) {
 	}
 	rp.mu.Lock()
 	rp.idx[rec.Publisher] = append(rp.idx[rec.Publisher], idxEntry{cseq: rec.ClientSeq, seq: rec.Seq})
+	rp.noteFirst(rec) // replication_resume.go
 	rp.mu.Unlock()
 }
 
@@ -193,70 +194,6 @@ func (s *Server) appendBookmarkOf(dst []byte, rec *txlog.Record) []byte {
 		return txlog.AppendBookmark(dst, rec.Publisher, rec.Seq)
 	}
 	return txlog.AppendBookmark(dst, rec.Publisher, rec.ClientSeq)
-}
-
-// resolveBookmark is where a bookmark subscription starts. Replicating,
-// message bookmarks are looked up in the publisher index: the replay starts
-// at the first message of that publisher after the bookmark (so a bookmark
-// this instance never saw, because the publisher failed over before its
-// peer had it, still resumes at the right place), and the publisher's
-// earlier messages are skipped.
-func (s *Server) resolveBookmark(spec string) (txlog.Start, error) {
-	l := s.jr.log
-	rp := s.repl
-	if rp == nil {
-		return l.Resolve(spec)
-	}
-	spec = strings.TrimSpace(spec)
-	if spec == "" {
-		return txlog.Start{}, fmt.Errorf("empty bookmark: %w", txlog.ErrInvalidBookmark)
-	}
-	st := txlog.Start{Seq: ^uint64(0)}
-	for _, part := range strings.Split(spec, ",") {
-		part = strings.TrimSpace(part)
-		pub, q, err := txlog.ParseBookmark(part)
-		if err != nil || part == txlog.Now {
-			one, err := l.Resolve(part)
-			if err != nil {
-				return txlog.Start{}, err
-			}
-			if one.Found {
-				st.Found = true
-				st.Seq = min(st.Seq, one.Seq)
-			}
-			continue
-		}
-		rp.mu.Lock()
-		ents := rp.idx[pub]
-		i := sort.Search(len(ents), func(i int) bool { return ents[i].cseq > q })
-		var start, floor uint64
-		if i < len(ents) {
-			start = ents[i].seq
-		}
-		if i > 0 {
-			floor = ents[i-1].seq
-		}
-		known := len(ents) > 0
-		rp.mu.Unlock()
-		if !known {
-			continue
-		}
-		if start == 0 {
-			start = l.NextSeq()
-		}
-		st.Found = true
-		st.Seq = min(st.Seq, start)
-		if floor > 0 {
-			if st.Floors == nil {
-				st.Floors = map[uint64]uint64{}
-			}
-			st.Floors[pub] = max(st.Floors[pub], floor)
-		}
-	}
-	if !st.Found {
-		return txlog.Start{Seq: l.NextSeq()}, nil
-	}
-	return st, nil
 }
 
 // ackPoint lowers a durable journal position to what every connected sync
