@@ -173,7 +173,7 @@ func (c *client) bookmarkSubscribe(req *wire.Header, acks ackSet, sub *subscript
 			return
 		}
 	}
-	st, err := s.resolveBookmark(req.Bookmark) // replication.go
+	st, err := s.resolveBookmark(req.Bookmark, sub.matchesTopic) // replication_resume.go
 	if err != nil {
 		if errors.Is(err, txlog.ErrInvalidBookmark) {
 			c.fail(req, acks, reasonInvalidBookmark)
