@@ -81,6 +81,11 @@ type client struct {
 	coalesce  bool
 	tailOpen  bool
 	tailStart int
+	// drained, when set, is closed by the writer once at most drainAt
+	// bytes are queued: a producer that paces itself on the queue (bookmark
+	// replay, waitQueued) sleeps on it instead of polling.
+	drained chan struct{}
+	drainAt int
 
 	// Reader goroutine only: the topic of the last publish (topics are
 	// never removed), and where publish copies small payloads.
@@ -381,6 +386,35 @@ func (c *client) queuedBytes() int {
 	return c.outBytes
 }
 
+// waitQueued blocks until at most n bytes are queued or being written; it
+// reports false if the session ended first.
+func (c *client) waitQueued(n int) bool {
+	for {
+		c.outMu.Lock()
+		if c.closed {
+			c.outMu.Unlock()
+			return false
+		}
+		if c.outBytes <= n {
+			c.outMu.Unlock()
+			return true
+		}
+		// Waiters share one channel, closed at the lowest of their marks;
+		// each checks its own again.
+		if c.drained == nil {
+			c.drained, c.drainAt = make(chan struct{}), n
+		}
+		c.drainAt = min(c.drainAt, n)
+		ch := c.drained
+		c.outMu.Unlock()
+		select {
+		case <-ch:
+		case <-c.done:
+			return false
+		}
+	}
+}
+
 func (c *client) writeLoop() {
 	defer c.srv.wg.Done()
 	var batch [][]byte
@@ -410,6 +444,10 @@ func (c *client) writeLoop() {
 			c.outMu.Lock()
 			if !c.closed {
 				c.outBytes -= n
+				if c.drained != nil && c.outBytes <= c.drainAt {
+					close(c.drained)
+					c.drained = nil
+				}
 			}
 			c.outMu.Unlock()
 		}

@@ -293,10 +293,22 @@ func (s *Server) startReplay(sub *subscription, gen, from, limit uint64) {
 	}()
 }
 
+// replayQueueBound bounds what a replay lets queue up for its client.
+// Reading the journal is much faster than a client reads a socket: bounded
+// only by the slow-consumer limit, a replay kept the client's outbound
+// queue near half of it (32 MiB by default), which with the garbage
+// collector's headroom on top was most of the server's memory during a
+// replay. A MiB still gives the writer large batches.
+const replayQueueBound = 1 << 20
+
 // replayHighWater is the outbound queue size above which replay waits for
-// the client to catch up, so that a long replay does not make the client a
-// slow consumer.
-func (s *Server) replayHighWater() int { return s.cfg.MaxOutboundBytes / 2 }
+// the client to catch up (down to replayLowWater), so that a long replay
+// neither makes the client a slow consumer nor holds the client's whole
+// queue allowance in memory.
+func (s *Server) replayHighWater() int { return min(s.cfg.MaxOutboundBytes/2, replayQueueBound) }
+
+// replayLowWater is where a paused replay resumes.
+func (s *Server) replayLowWater() int { return s.replayHighWater() / 2 }
 
 // runReplay delivers journal records in [from, limit) that the subscription
 // matches, then the live messages queued meanwhile, then goes live.
@@ -336,12 +348,8 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		if !pacer.wait(rec, c.done) {
 			return
 		}
-		for c.queuedBytes() > s.replayHighWater() {
-			select {
-			case <-c.done:
-				return
-			case <-time.After(time.Millisecond):
-			}
+		if c.queuedBytes() > s.replayHighWater() && !c.waitQueued(s.replayLowWater()) {
+			return
 		}
 		scratch = s.appendBookmarkOf(scratch[:0], rec)
 		d := Delivery{
@@ -395,6 +403,9 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 			d := &q[i]
 			if d.seq != 0 && d.seq < limit {
 				continue // replayed from the journal
+			}
+			if c.queuedBytes() > s.replayHighWater() && !c.waitQueued(s.replayLowWater()) {
+				return
 			}
 			rp.mu.Lock()
 			if rp.gen != gen {

@@ -1,15 +1,18 @@
 package ampserver
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"ampsflume/amps"
+	"ampsflume/amps/wire"
 	"ampsflume/ampserver/txlog"
 )
 
@@ -528,4 +531,77 @@ func TestPauseWhileAPublishIsHeld(t *testing.T) {
 	publishN(t, pub, "Orders", 1, 2)
 	got, _ := collectN(t, st, 2)
 	require(t, ns(got) == "0,1", "got %s, want 0,1", ns(got))
+}
+
+// TestReplayToASlowReaderIsBounded replays a journal much larger than the
+// replay's queue bound to a subscriber that does not read: the replay
+// pauses with the subscriber's outbound queue at the bound (not at the
+// slow-consumer limit), and resumes as the subscriber reads, which then
+// gets every message in order.
+func TestReplayToASlowReaderIsBounded(t *testing.T) {
+	s := startServer(t, journalConfig(t.TempDir()))
+	const n, size = 4000, 3500 // 14 MB: more than the socket buffers hold
+	pad := strings.Repeat("x", size)
+	pub := ampsClient(t, s, "pub")
+	for i := 0; i < n; i++ {
+		noErr(t, pub.Publish("Log.slow", []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, pad))))
+	}
+	noErr(t, pub.Flush(ctxT(t)))
+
+	conn, err := net.Dial("tcp", s.TCPAddr().String())
+	noErr(t, err)
+	t.Cleanup(func() { conn.Close() })
+	// A small receive window, so that the kernel holds little of the replay.
+	noErr(t, conn.(*net.TCPConn).SetReadBuffer(64<<10))
+	_, err = conn.Write(wire.AppendFrame(nil, &wire.Header{Command: "subscribe", SubID: "slow", Topic: "Log.slow", Bookmark: txlog.Epoch}, nil))
+	noErr(t, err)
+
+	// The subscriber's session and replay, once it exists.
+	var c *client
+	var rp *replay
+	waitFor(t, "the bookmark subscription", func() bool {
+		for _, sub := range s.subs.Load().subs {
+			if sub.replay != nil {
+				c, rp = sub.client, sub.replay
+				return true
+			}
+		}
+		return false
+	})
+	frame := size + 512
+	bound := replayQueueBound + frame
+	paused := func() bool {
+		c.outMu.Lock()
+		defer c.outMu.Unlock()
+		return c.drained != nil
+	}
+	live := func() bool {
+		rp.mu.Lock()
+		defer rp.mu.Unlock()
+		return rp.mode == modeLive
+	}
+	waitFor(t, "the replay to pause or to pass its bound", func() bool {
+		return paused() || live() || c.queuedBytes() > bound
+	})
+	q := c.queuedBytes()
+	require(t, q <= bound, "outbound queue at %d bytes during the replay, bound %d", q, bound)
+	require(t, paused(), "the replay never paused: %d bytes queued", q)
+
+	// Read slowly; the queue stays bounded and nothing is lost.
+	r := wire.NewReader(bufio.NewReaderSize(conn, 4096), 0)
+	maxQueued := 0
+	for i := 0; i < n; i++ {
+		noErr(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+		f, err := r.Next()
+		noErr(t, err)
+		var h wire.Header
+		p, err := wire.ParseMessage(f, &h)
+		noErr(t, err)
+		want := fmt.Sprintf(`{"n":%d,`, i)
+		require(t, strings.HasPrefix(string(p), want), "message %d: %.20q, want %q...", i, p, want)
+		if i%64 == 0 {
+			maxQueued = max(maxQueued, c.queuedBytes())
+		}
+	}
+	require(t, maxQueued <= bound, "outbound queue reached %d bytes, bound %d", maxQueued, bound)
 }
