@@ -9,14 +9,18 @@ import (
 // pauseMessage is logged once each time the buffer fills up.
 const pauseMessage = "Pausing AMPS message processing to let Flume source polling catch-up. Consider increasing maxBuffers; or maxBatch and the transaction capacity of your Flume channel(s)."
 
-// item is one buffered message: what its event is built from, and the
-// bookmark to discard once it commits. Events are built at each commit
-// attempt rather than on arrival, so a retry gets fresh events (interceptors
-// may have changed the previous ones) without a copy being kept for it.
+// item is one buffered message: what its event is built from, and whether
+// its bookmark is to be discarded once it commits. Events are built at each
+// commit attempt rather than on arrival, so a retry gets fresh events
+// (interceptors may have changed the previous ones) without a copy being
+// kept for it. Items are copied in and out of the buffer, so they stay small:
+// the header fields are kept only when eventHeaders asks for them.
 type item struct {
-	msg      Message // its Data is the event body, shared by every attempt
-	bookmark string  // to discard after the commit; "" without a store
-	received int64   // arrival time in Unix ms, for the timestamp header
+	data     []byte // the event body, shared by every attempt
+	bookmark string
+	discard  bool     // discard bookmark after the commit (bookmarkLog set)
+	received int64    // arrival time in Unix ms, for the timestamp header
+	fields   *Message // nil unless eventHeaders names other AMPS fields
 }
 
 // multiBuffer holds at most maxBuffers × maxBatch messages between the
@@ -56,8 +60,8 @@ func (b *multiBuffer) put(ctx context.Context, it *item) error {
 		if b.held < b.capacity {
 			wasEmpty := b.head == len(b.q)
 			b.q = append(b.q, *it)
-			if it.msg.Bookmark != "" {
-				b.lastBM = it.msg.Bookmark
+			if it.bookmark != "" {
+				b.lastBM = it.bookmark
 			}
 			b.held++
 			b.paused = false

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -55,8 +54,9 @@ type Source struct {
 	lastPrune time.Time
 	stopped   bool
 	// stampReceived is set when the timestamp header is wanted: only then
-	// is the arrival time of each message read.
-	stampReceived bool
+	// is the arrival time of each message read. keepFields is set when
+	// eventHeaders names fields an item does not otherwise keep.
+	stampReceived, keepFields bool
 
 	duplicates atomic.Int64
 	filtered   atomic.Int64
@@ -122,7 +122,15 @@ func New(env flume.SourceEnv, opts ...Option) (*Source, error) {
 		return nil, err
 	}
 	s.buf = newMultiBuffer(cfg.MaxBuffers, cfg.MaxBatch, s.env.Wake, s.log)
-	s.stampReceived = slices.Contains(cfg.EventHeaders, HeaderTimestamp)
+	for _, h := range cfg.EventHeaders {
+		switch h {
+		case HeaderTimestamp:
+			s.stampReceived = true
+		case HeaderBookmark, HeaderLength:
+		default:
+			s.keepFields = true
+		}
+	}
 	return s, nil
 }
 
@@ -210,7 +218,7 @@ func (s *Source) handle(ctx context.Context, m *Message) error {
 		s.log.Debug("AMPS message dropped by cmdTypeFilter", "command", m.Command, "cmdTypeFilter", s.cfg.CmdTypeFilter)
 		return nil
 	}
-	var bm string
+	it := item{data: m.Data, bookmark: m.Bookmark}
 	if s.store != nil && m.Bookmark != "" {
 		if s.store.IsDiscarded(subID, m.Bookmark) {
 			s.duplicates.Add(1)
@@ -221,10 +229,14 @@ func (s *Source) handle(ctx context.Context, m *Message) error {
 			// cause a redelivery after a restart.
 			s.log.Error("bookmark store: logging a received bookmark failed", "err", err)
 		}
-		bm = m.Bookmark
+		it.discard = true
 	}
 	s.counter.EventReceived.Add(1)
-	it := item{msg: *m, bookmark: bm}
+	if s.keepFields {
+		f := *m
+		f.Data = nil
+		it.fields = &f
+	}
 	if s.stampReceived {
 		it.received = s.now().UnixMilli()
 	}
@@ -238,7 +250,7 @@ func (s *Source) events(items []item) []*flume.Event {
 	slab := make([]flume.Event, len(items))
 	for i := range items {
 		it := &items[i]
-		body := it.msg.Data
+		body := it.data
 		if body == nil {
 			body = []byte{}
 		}
@@ -248,13 +260,19 @@ func (s *Source) events(items []item) []*flume.Event {
 	return evs
 }
 
+// noFields stands for the fields of an item that kept none; it is only read.
+var noFields Message
+
 func (s *Source) headers(it *item) map[string]string {
-	m := &it.msg
 	h := make(map[string]string, len(s.cfg.EventHeaders))
 	set := func(k, v string) {
 		if v != "" {
 			h[k] = v
 		}
+	}
+	m := it.fields
+	if m == nil {
+		m = &noFields
 	}
 	for _, k := range s.cfg.EventHeaders {
 		switch k {
@@ -271,19 +289,19 @@ func (s *Source) headers(it *item) map[string]string {
 		case HeaderAMPSTimestamp:
 			set(k, m.Timestamp)
 		case HeaderBookmark:
-			set(k, m.Bookmark)
+			set(k, it.bookmark)
 		case HeaderCorrelationID:
 			set(k, m.CorrelationID)
 		case HeaderSubID:
 			set(k, m.SubID)
 		case HeaderLength:
-			h[k] = strconv.Itoa(len(m.Data))
+			h[k] = strconv.Itoa(len(it.data))
 		case HeaderTimestamp:
 			h[k] = strconv.FormatInt(it.received, 10)
 		}
 	}
 	if s.cfg.BookmarkHeader != "" {
-		set(s.cfg.BookmarkHeader, m.Bookmark)
+		set(s.cfg.BookmarkHeader, it.bookmark)
 	}
 	return h
 }
@@ -343,7 +361,7 @@ func (s *Source) discard(items []item) error {
 		return nil
 	}
 	for i := range items {
-		if items[i].bookmark == "" {
+		if !items[i].discard {
 			continue
 		}
 		if err := s.store.Discard(s.cfg.SubscriptionID, items[i].bookmark); err != nil {
