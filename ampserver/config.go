@@ -65,6 +65,12 @@ type SOWTopicConfig struct {
 	// "/qty * /price AS /total" (enrich.go).
 	Preprocessing []string
 	Enrichment    []string
+	// Expiration is the default lifetime of the topic's records (0: none)
+	// and ExpirationEnabled turns expiration on (a non-zero Expiration
+	// implies it). With expiration off, records never expire and a
+	// publish's `e` header is ignored (expiration.go).
+	Expiration        time.Duration
+	ExpirationEnabled bool
 }
 
 // TransactionLogConfig is kept for the journal; the core server does not use it.
@@ -417,6 +423,12 @@ func (p *configParser) sowTopic(n *node) (SOWTopicConfig, error) {
 			sc.FileName = v
 		case "Durability":
 			sc.Durability = strings.ToLower(v)
+		case "Expiration":
+			ttl, on, err := parseExpiration(v)
+			if err != nil {
+				return sc, p.errf(c, "SOW topic: %v", err)
+			}
+			sc.Expiration, sc.ExpirationEnabled = ttl, on
 		case "Preprocessing", "Enrichment":
 			fs, err := p.fieldList(c)
 			if err != nil {

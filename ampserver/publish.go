@@ -72,7 +72,7 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 			}
 			data, d.Data = merged, merged
 		}
-		old, _, err := t.sow.put(key, d.Timestamp, data)
+		old, err := s.sowPublish(t, key, d.Timestamp, data, h.Expiration, now) // expiration.go
 		if err != nil {
 			t.mu.Unlock()
 			s.log.Error("SOW store failed", "topic", t.name, "err", err)

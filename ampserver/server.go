@@ -39,6 +39,7 @@ type Server struct {
 	repl *replicator // replication (replication.go); nil when not configured
 
 	viewsOf map[string][]*view // underlying topic -> views over it (view.go); fixed in New
+	exp     *expirer           // SOW expiration (expiration.go); nil when no topic expires records
 
 	wg        sync.WaitGroup
 	flushStop chan struct{}
@@ -120,6 +121,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		}
 		s.topics[sc.Name] = t
 	}
+	s.initExpiration()
 	if err := s.startJournal(); err != nil {
 		s.closeStores()
 		return nil, err
@@ -279,6 +281,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	close(s.flushStop)
+	s.stopExpiration()
 	for _, hs := range hss {
 		hs.Close()
 	}

@@ -102,7 +102,14 @@ func (q *query) run(topics []*topic) queryResult {
 	var res queryResult
 	for _, t := range topics {
 		res.topicMatches += len(t.sow.records)
+		// A record past its expiry that the timer has not removed yet is
+		// already gone for queries (expiration.go).
+		now := t.sow.exp.now()
 		for key, r := range t.sow.records {
+			if expired(r, now) {
+				res.topicMatches--
+				continue
+			}
 			if q.keys != nil && !q.keys[key] {
 				continue
 			}
@@ -205,6 +212,7 @@ func compareValues(a, b filter.Value) int {
 func (c *client) sendResults(req *wire.Header, q *query, res queryResult) {
 	c.sendFrame(&wire.Header{Command: "group_begin", CommandID: req.CommandID, QueryID: req.QueryID, SubID: req.SubID}, nil)
 	recs := res.records
+	now := c.srv.clock.Now().UnixNano() // for the `e` header of records that expire
 	for len(recs) > 0 {
 		n := min(q.bs, len(recs))
 		// One topic per frame: the sow header names it.
@@ -222,7 +230,7 @@ func (c *client) sendResults(req *wire.Header, q *query, res queryResult) {
 		frame = append(frame, 0, 0, 0, 0)
 		frame = wire.AppendHeader(frame, &wire.Header{Command: "sow", Topic: recs[0].topic, QueryID: req.QueryID, SubID: req.SubID, BatchSize: n})
 		for _, r := range recs[:n] {
-			frame = wire.AppendSOWRecord(frame, &wire.Header{Topic: r.topic, SowKey: r.rec.key, Timestamp: r.rec.ts}, r.rec.data)
+			frame = wire.AppendSOWRecord(frame, &wire.Header{Topic: r.topic, SowKey: r.rec.key, Timestamp: r.rec.ts, Expiration: expirationHeader(r.rec, now)}, r.rec.data)
 		}
 		putLength(frame)
 		c.enqueue(frame)

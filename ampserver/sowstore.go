@@ -19,6 +19,9 @@ type record struct {
 	data []byte
 	ts   string
 	seq  uint64 // insertion order of the current version, for stable results
+	// expires is when the record leaves the SOW, in Unix nanoseconds; 0:
+	// never (expiration.go).
+	expires int64
 }
 
 // sowStore holds the current records of one topic, optionally backed by an
@@ -32,14 +35,23 @@ type sowStore struct {
 	w       *bufio.Writer
 	entries int // entries in the file, to decide when to compact
 	dirty   atomic.Bool
+
+	exp expiry // records with an expiration, by expiry time (expiration.go)
 }
 
 const (
 	opPut byte = 1
 	opDel byte = 2
+	// opPutExp is opPut with the record's expiry time (8 bytes, Unix
+	// nanoseconds, little endian) before the data. A reader that does not
+	// know it skips the record, which can only happen with a file written
+	// by a newer server.
+	opPutExp byte = 4
 )
 
-func newMemStore() *sowStore { return &sowStore{records: map[string]*record{}} }
+func newMemStore() *sowStore {
+	return &sowStore{records: map[string]*record{}, exp: expiry{byKey: map[string]*expEntry{}}}
+}
 
 // openFileStore loads (or creates) the persistent store at path. A torn
 // final entry, left by a crash during a write, is dropped; the file is then
@@ -68,7 +80,8 @@ func openFileStore(path string) (*sowStore, error) {
 }
 
 // Entry layout: crc32(body) uint32 LE, body length uint32 LE, body =
-// op, uvarint len + key, uvarint len + ts, data (rest).
+// op, uvarint len + key, uvarint len + ts, data (rest); for opPutExp the
+// data is preceded by the expiry time.
 func (s *sowStore) replay(r *bufio.Reader) error {
 	var hdr [8]byte
 	for {
@@ -90,12 +103,21 @@ func (s *sowStore) replay(r *bufio.Reader) error {
 		if !ok {
 			return errors.New("malformed entry")
 		}
+		var expires int64
+		if op == opPutExp {
+			if len(data) < 8 {
+				return errors.New("malformed entry")
+			}
+			expires, data = int64(binary.LittleEndian.Uint64(data)), data[8:]
+		}
 		switch op {
-		case opPut:
+		case opPut, opPutExp:
 			s.nextSeq++
-			s.records[key] = &record{key: key, data: data, ts: ts, seq: s.nextSeq}
+			s.records[key] = &record{key: key, data: data, ts: ts, seq: s.nextSeq, expires: expires}
+			s.exp.set(key, expires)
 		case opDel:
 			delete(s.records, key)
+			s.exp.set(key, 0)
 		}
 	}
 }
@@ -119,12 +141,24 @@ func decodeEntry(b []byte) (op byte, key, ts string, data []byte, ok bool) {
 }
 
 func appendEntry(dst []byte, op byte, key, ts string, data []byte) []byte {
+	return appendRecordEntry(dst, op, key, ts, 0, data)
+}
+
+// appendRecordEntry is appendEntry for a record: one with an expiry time is
+// written as opPutExp.
+func appendRecordEntry(dst []byte, op byte, key, ts string, expires int64, data []byte) []byte {
+	if op == opPut && expires != 0 {
+		op = opPutExp
+	}
 	start := len(dst)
 	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, op)
 	dst = binary.AppendUvarint(dst, uint64(len(key)))
 	dst = append(dst, key...)
 	dst = binary.AppendUvarint(dst, uint64(len(ts)))
 	dst = append(dst, ts...)
+	if op == opPutExp {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(expires))
+	}
 	dst = append(dst, data...)
 	body := dst[start+8:]
 	binary.LittleEndian.PutUint32(dst[start:], crc32.ChecksumIEEE(body))
@@ -142,7 +176,7 @@ func (s *sowStore) rewrite(path string) error {
 	w := bufio.NewWriter(f)
 	var buf []byte
 	for _, r := range s.records {
-		buf = appendEntry(buf[:0], opPut, r.key, r.ts, r.data)
+		buf = appendRecordEntry(buf[:0], opPut, r.key, r.ts, r.expires, r.data)
 		if _, err := w.Write(buf); err != nil {
 			f.Close()
 			return err
@@ -173,11 +207,15 @@ func (s *sowStore) rewrite(path string) error {
 }
 
 func (s *sowStore) log(op byte, key, ts string, data []byte) error {
+	return s.logRecord(op, key, ts, 0, data)
+}
+
+func (s *sowStore) logRecord(op byte, key, ts string, expires int64, data []byte) error {
 	if s.w == nil {
 		return nil
 	}
 	var scratch [256]byte
-	if _, err := s.w.Write(appendEntry(scratch[:0], op, key, ts, data)); err != nil {
+	if _, err := s.w.Write(appendRecordEntry(scratch[:0], op, key, ts, expires, data)); err != nil {
 		return err
 	}
 	s.entries++
@@ -198,14 +236,26 @@ func (s *sowStore) maybeCompact() error {
 }
 
 // put stores data under key and returns the previous record (nil on insert).
+// With expiration enabled the record gets the topic's default lifetime,
+// counted from ts (its publish time): this is how records replicated from a
+// peer or rebuilt from the transaction log expire (expiration.go).
 func (s *sowStore) put(key, ts string, data []byte) (old, cur *record, err error) {
-	if err := s.log(opPut, key, ts, data); err != nil {
+	return s.putExpiring(key, ts, data, s.exp.defaultFrom(ts))
+}
+
+// putExpiring is put with an explicit expiry time (Unix nanoseconds; 0:
+// never).
+func (s *sowStore) putExpiring(key, ts string, data []byte, expires int64) (old, cur *record, err error) {
+	if err := s.logRecord(opPut, key, ts, expires, data); err != nil {
 		return nil, nil, err
 	}
 	old = s.records[key]
 	s.nextSeq++
-	cur = &record{key: key, data: data, ts: ts, seq: s.nextSeq}
+	cur = &record{key: key, data: data, ts: ts, seq: s.nextSeq, expires: expires}
 	s.records[key] = cur
+	if expires != 0 || old != nil && old.expires != 0 {
+		s.exp.set(key, expires)
+	}
 	return old, cur, s.maybeCompact()
 }
 
@@ -219,6 +269,9 @@ func (s *sowStore) del(key string) (*record, error) {
 		return nil, err
 	}
 	delete(s.records, key)
+	if old.expires != 0 {
+		s.exp.set(key, 0)
+	}
 	return old, s.maybeCompact()
 }
 

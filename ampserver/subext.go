@@ -405,7 +405,11 @@ func (x *subExt) checkFocus(sub *subscription, rc RecordChange) {
 	}
 	key := recordKey(rc.Topic, rc.SowKey)
 	if rc.New == nil {
-		x.outOfFocus(sub, rc.Topic, key, rc.SowKey, "deleted", rc.Old)
+		reason := "deleted"
+		if rc.Expired {
+			reason = "expired"
+		}
+		x.outOfFocus(sub, rc.Topic, key, rc.SowKey, reason, rc.Old)
 		return
 	}
 	x.outOfFocus(sub, rc.Topic, key, rc.SowKey, "match", rc.New)

@@ -22,6 +22,9 @@ type RecordChange struct {
 	SowKey    string
 	Timestamp string
 	Old, New  []byte
+	// Expired is set when Old left the SOW because its lifetime ended
+	// (expiration.go) rather than by a sow_delete.
+	Expired bool
 }
 
 // Delivery is one message on its way to one subscription.
