@@ -25,7 +25,7 @@
 // (projection/grouping, a private view maintained incrementally from SOW
 // record changes, see package aggregate), delta_publish merges and delta
 // subscriptions (package delta), conflation (package conflate), oof
-// messages (reasons deleted and match), no_sowkey, top_n/skip_n/orderby.
+// messages (reasons deleted, expired and match), no_sowkey, top_n/skip_n/orderby.
 // Conflation holds the first update of a key for one interval and delivers
 // the latest one at first-hold + interval, by a timer on the server clock;
 // an update arriving at the very instant its key falls due, or up to a
@@ -45,6 +45,22 @@
 // reading the stored record) and before a delta merge; the SOW, journal,
 // views and subscribers see the processed message, whose existing fields
 // keep their place while new ones are appended.
+//
+// SOW expiration (expiration.go): a SOW topic's <Expiration> is disabled
+// (the default), enabled, or a default lifetime (30s, 5m, 1h, 1d). On a
+// topic with expiration enabled a publish's `e` header (whole seconds, 0:
+// never) overrides the default for the record it stores; elsewhere `e` is
+// ignored, as in AMPS. Every publish sets the record's lifetime again. An
+// expired record leaves the SOW as a delete does (views and observers see a
+// delete; RecordChange.Expired is set), and `oof` subscriptions holding it
+// receive an oof with reason expired and its last state. One server timer,
+// armed for the earliest expiry over a min-heap per topic, removes records;
+// until it runs, queries already leave an expired record out and a publish
+// to its key is an insert. Query results carry `e` on records that expire
+// (seconds left, rounded up). Persistent SOW files keep expiry times, and
+// records that expired while the server was down are gone at start; records
+// rebuilt from the transaction log or replicated from a peer take the
+// topic's default lifetime from their publish time (neither carries `e`).
 //
 // Extension points: every live message to a subscription goes through
 // subscription.deliver, and every SOW record change is reported in order to
