@@ -81,6 +81,13 @@ type client struct {
 	coalesce  bool
 	tailOpen  bool
 	tailStart int
+	// Blocks are recycled (blockPool) once every frame in them has been
+	// written: queuedTotal and sentTotal count the bytes ever queued and
+	// written, and a block retired when queuedTotal was q is free once
+	// sentTotal reaches q, since frames are written in queue order.
+	queuedTotal int64
+	sentTotal   int64
+	retired     []retiredBlock
 	// drained, when set, is closed by the writer once at most drainAt
 	// bytes are queued: a producer that paces itself on the queue (bookmark
 	// replay, waitQueued) sleeps on it instead of polling.
@@ -238,6 +245,16 @@ const (
 	frameShared  = 4 << 10 // larger payloads get a frame of their own
 )
 
+// blockPool holds free frame blocks of frameBlock bytes.
+var blockPool sync.Pool
+
+// retiredBlock is a block no longer encoded into, waiting for the writer
+// to send its frames.
+type retiredBlock struct {
+	buf   *[frameBlock]byte
+	until int64 // the queuedTotal at retirement
+}
+
 // sendFrame queues one message. It never blocks: a client whose queue
 // would exceed its limit is disconnected as a slow consumer.
 func (c *client) sendFrame(h *wire.Header, payload []byte) {
@@ -315,9 +332,36 @@ func (c *client) signal() {
 
 // reserveLocked makes room for n bytes in the block; outMu is held.
 func (c *client) reserveLocked(n int) {
-	if cap(c.block)-len(c.block) < n {
-		c.block = make([]byte, 0, max(frameBlock, n))
-		c.tailOpen = false
+	if cap(c.block)-len(c.block) >= n {
+		return
+	}
+	c.tailOpen = false
+	if cap(c.block) == frameBlock {
+		// Every frame encoded into the block is queued by now.
+		c.retired = append(c.retired, retiredBlock{buf: (*[frameBlock]byte)(c.block[:frameBlock]), until: c.queuedTotal})
+	}
+	if n <= frameBlock {
+		if b, ok := blockPool.Get().(*[frameBlock]byte); ok {
+			c.block = b[:0]
+			return
+		}
+	}
+	c.block = make([]byte, 0, max(frameBlock, n))
+}
+
+// sentLocked records that the writer has written n more bytes, and
+// recycles the blocks whose frames are all written; outMu is held.
+func (c *client) sentLocked(n int) {
+	c.outBytes -= n
+	c.sentTotal += int64(n)
+	free := 0
+	for free < len(c.retired) && c.retired[free].until <= c.sentTotal {
+		blockPool.Put(c.retired[free].buf)
+		c.retired[free].buf = nil
+		free++
+	}
+	if free > 0 {
+		c.retired = append(c.retired[:0], c.retired[free:]...)
 	}
 }
 
@@ -334,6 +378,7 @@ func (c *client) queueBlockLocked(off int, by *client) {
 		// The frame follows the last queued one in the same block: extend it.
 		c.out[len(c.out)-1] = c.block[c.tailStart:end:end]
 		c.outBytes += len(frame)
+		c.queuedTotal += int64(len(frame))
 		c.outMu.Unlock()
 		c.msgsOut.Add(1)
 		return
@@ -368,6 +413,7 @@ func (c *client) enqueueLocked(frame []byte, by *client) {
 	wasEmpty := len(c.out) == 0
 	c.out = append(c.out, frame)
 	c.outBytes += len(frame)
+	c.queuedTotal += int64(len(frame))
 	c.outMu.Unlock()
 	c.msgsOut.Add(1)
 	if wasEmpty {
@@ -443,7 +489,7 @@ func (c *client) writeLoop() {
 			clear(batch)
 			c.outMu.Lock()
 			if !c.closed {
-				c.outBytes -= n
+				c.sentLocked(n)
 				if c.drained != nil && c.outBytes <= c.drainAt {
 					close(c.drained)
 					c.drained = nil
@@ -480,6 +526,7 @@ func (c *client) close(reason string) {
 	c.out = nil
 	c.tailOpen = false
 	c.block = nil
+	c.retired = nil // the writer may still be writing from them: not recycled
 	c.outBytes = 0
 	c.outMu.Unlock()
 	close(c.done)

@@ -1,7 +1,6 @@
 package ampserver
 
 import (
-	"bytes"
 	"encoding/binary"
 	"regexp"
 
@@ -39,19 +38,53 @@ func appendDeliveryHead(dst []byte, d *Delivery) []byte {
 }
 
 // appendDeliveryTail appends the header fields after the subscription ids
-// and closes the header.
-func appendDeliveryTail(dst []byte, d *Delivery) []byte {
-	field := func(key, v string) {
-		if v != "" {
-			dst = append(dst, key...)
-			dst = wire.AppendQuoted(dst, v)
+// and closes the header. A non-nil ts stands for d.Timestamp.
+func appendDeliveryTail(dst []byte, d *Delivery, ts []byte) []byte {
+	if d.Bookmark != "" {
+		dst = appendField(dst, `,"bm":`, d.Bookmark)
+	}
+	if ts != nil {
+		if len(ts) > 0 {
+			dst = appendFieldBytes(dst, `,"ts":`, ts)
+		}
+	} else if d.Timestamp != "" {
+		dst = appendField(dst, `,"ts":`, d.Timestamp)
+	}
+	if d.SowKey != "" {
+		dst = appendField(dst, `,"k":`, d.SowKey)
+	}
+	if d.CorrelationID != "" {
+		dst = appendField(dst, `,"x":`, d.CorrelationID)
+	}
+	return append(dst, '}')
+}
+
+// appendField appends key and v quoted as wire.AppendQuoted quotes it.
+// Header values seldom need escapes (a timestamp never does), so v is
+// checked first and then copied in one piece.
+func appendField(dst []byte, key, v string) []byte {
+	dst = append(dst, key...)
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == '"' || c == '\\' {
+			return wire.AppendQuoted(dst, v)
 		}
 	}
-	field(`,"bm":`, d.Bookmark)
-	field(`,"ts":`, d.Timestamp)
-	field(`,"k":`, d.SowKey)
-	field(`,"x":`, d.CorrelationID)
-	return append(dst, '}')
+	dst = append(dst, '"')
+	dst = append(dst, v...)
+	return append(dst, '"')
+}
+
+// appendFieldBytes is appendField for a value in bytes.
+func appendFieldBytes(dst []byte, key string, v []byte) []byte {
+	dst = append(dst, key...)
+	for _, c := range v {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return wire.AppendQuoted(dst, string(v))
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, v...)
+	return append(dst, '"')
 }
 
 // appendDeliveryFrame appends the whole frame of d for the subscription
@@ -62,7 +95,7 @@ func appendDeliveryFrame(dst []byte, d *Delivery, idPart []byte) []byte {
 	dst = append(dst, 0, 0, 0, 0)
 	dst = appendDeliveryHead(dst, d)
 	dst = append(dst, idPart...)
-	dst = appendDeliveryTail(dst, d)
+	dst = appendDeliveryTail(dst, d, nil)
 	dst = append(dst, d.Data...)
 	binary.BigEndian.PutUint32(dst[off:], uint32(len(dst)-off-4))
 	return dst
@@ -78,12 +111,15 @@ type deliveryEnc struct {
 	data  []byte
 }
 
-func (e *deliveryEnc) reset(d *Delivery) {
+// reset encodes the header of d, whose timestamp is ts (d.Timestamp is
+// not read: a publish makes that string only for the deliveries that may
+// keep it).
+func (e *deliveryEnc) reset(d *Delivery, ts []byte) {
 	if e.head == 0 || d.Topic != e.topic {
 		e.buf = appendDeliveryHead(e.buf[:0], d)
 		e.head, e.topic = len(e.buf), d.Topic
 	}
-	e.buf = appendDeliveryTail(e.buf[:e.head], d)
+	e.buf = appendDeliveryTail(e.buf[:e.head], d, ts)
 	e.data = d.Data
 }
 
@@ -103,22 +139,7 @@ func (e *deliveryEnc) appendFrame(dst []byte, idPart []byte) []byte {
 	return dst
 }
 
-// fieldCache remembers, for the message being fanned out, the values of the
-// top-level fields that equality filters test (eqFilter), so that several
-// subscriptions filtering on the same field scan the message once. It lives
-// on the publisher's stack for one publish.
-type fieldCache struct {
-	n     int
-	names [4]string
-	vals  [4]scannedField
-}
-
-// scannedField is what topField found.
-type scannedField struct {
-	raw []byte
-	res fieldResult
-}
-
+// fieldResult is what topField found.
 type fieldResult uint8
 
 const (
@@ -136,39 +157,6 @@ const (
 type eqFilter struct {
 	name string
 	lit  string
-}
-
-// match evaluates sub's filter on data.
-func (fc *fieldCache) match(sub *subscription, data []byte) bool {
-	eq := sub.eq
-	if eq == nil {
-		return sub.filter.Match(data)
-	}
-	var v scannedField
-	found := false
-	for i := 0; i < fc.n; i++ {
-		if fc.names[i] == eq.name {
-			v, found = fc.vals[i], true
-			break
-		}
-	}
-	if !found {
-		v.raw, v.res = topField(data, eq.name)
-		if r := v.raw; v.res == fieldFound && len(r) > 2 && r[0] == '"' && bytes.IndexByte(r, '\\') < 0 {
-			v.raw, v.res = r[1:len(r)-1], fieldString
-		}
-		if fc.n < len(fc.names) {
-			fc.names[fc.n], fc.vals[fc.n] = eq.name, v
-			fc.n++
-		}
-	}
-	switch v.res {
-	case fieldAbsent:
-		return false // NULL never matches
-	case fieldString:
-		return string(v.raw) == eq.lit
-	}
-	return sub.filter.Match(data)
 }
 
 // topField finds the first top-level field called name in the JSON object

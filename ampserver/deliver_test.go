@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"testing"
 
 	"ampsflume/amps/wire"
@@ -33,7 +34,7 @@ func TestDeliveryFrameMatchesAppendFrame(t *testing.T) {
 		if got := appendDeliveryFrame([]byte("prefix"), &d, idPart); !bytes.Equal(got, want) {
 			t.Fatalf("appendDeliveryFrame(%+v, %q):\n got %q\nwant %q", d, sub.id, got, want)
 		}
-		enc.reset(&d)
+		enc.reset(&d, []byte(d.Timestamp))
 		got := enc.appendFrame([]byte("prefix"), idPart)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("deliveryEnc(%+v, %q):\n got %q\nwant %q", d, sub.id, got, want)
@@ -44,12 +45,16 @@ func TestDeliveryFrameMatchesAppendFrame(t *testing.T) {
 	}
 }
 
-// An equality filter's fast form gives the compiled filter's answer on
-// every document, including the ones it hands back to the filter.
-func TestEqFilterAgreesWithFilter(t *testing.T) {
+// A route's answer is the compiled filters' answer on every document,
+// including the ones the equality index hands back to the filter: every
+// matching subscription of the topic, in subscription-list order, whatever
+// mix of indexed, scanned and unfiltered subscriptions the topic has.
+func TestRouteAgreesWithFilter(t *testing.T) {
 	exprs := []string{
 		"/symbol = 'MSFT'", "/symbol = 'IBM'", "/symbol = ''", "/sym_2 = 'x'", "/n = '10'",
 		"/arr = 'x'", "/symbol = 'é'", `/symbol = "MSFT"`, "/symbol == 'MSFT'",
+		"/symbol = 'MSFT'",                  // a second subscription on the same literal
+		"/qty > 0", "/symbol <> 'MSFT'", "", // not indexed: scanned, or no filter
 	}
 	docs := []string{
 		`{"symbol":"MSFT"}`, `{"symbol":"IBM","qty":1}`, `{"symbol":""}`, `{"qty":1}`,
@@ -60,28 +65,76 @@ func TestEqFilterAgreesWithFilter(t *testing.T) {
 		`{"sym_2":"x"}`, `{"sym_2":["x"]}`, `{"o":{"symbol":"IBM"},"symbol":"MSFT"}`, `{"o":"}","symbol":"MSFT"}`,
 		`{"sym\u0062ol":"MSFT"}`, ` { "symbol" : "MSFT" } `, `{"symbol":"MSFT"`, `{"x":1,}`, `{"x":[1,{"symbol":"MSFT"}],"symbol":"IBM"}`,
 		`{"x":1 "symbol":"MSFT"}`, `{}`, ``, `"MSFT"`, `{"symbol":"IBM"} trailing`, `{"x":tru,"symbol":"MSFT"}`,
+		`{"symbol":"MSFT","qty":5,"sym_2":"x","n":"10"}`, `{"symbol":"S7"}`, `{"symbol":"S11","qty":2}`,
 	}
+	// With many literals on one field the index hashes them; with a few it
+	// compares them one by one.
+	var many []string
+	for i := 0; i < 2*eqLinear; i++ {
+		many = append(many, fmt.Sprintf("/symbol = 'S%d'", i))
+	}
+	for _, exprs := range [][]string{exprs, append(many, exprs...)} {
+		t.Run(fmt.Sprint(len(exprs)), func(t *testing.T) { checkRoute(t, exprs, docs) })
+	}
+}
+
+func checkRoute(t *testing.T, exprs, docs []string) {
+	topics := []string{"Orders", "Other", "^Ord.*"}
 	var subs []*subscription
-	for _, e := range exprs {
-		m, err := compileFilter(e)
-		if err != nil {
-			t.Fatalf("%s: %v", e, err)
+	for i, e := range exprs {
+		for j, topic := range topics {
+			sub := &subscription{id: fmt.Sprintf("%d/%d", i, j), topic: topic}
+			if j == 2 {
+				sub.topic, sub.re = "", regexp.MustCompile(topic)
+			}
+			if e != "" {
+				m, err := compileFilter(e)
+				if err != nil {
+					t.Fatalf("%s: %v", e, err)
+				}
+				sub.filter, sub.eq = m, eqFilterOf(m)
+			}
+			subs = append(subs, sub)
 		}
-		sub := &subscription{filter: m, eq: eqFilterOf(m)}
-		if sub.eq == nil {
-			t.Fatalf("%s: no fast form", e)
-		}
-		subs = append(subs, sub)
+	}
+	// Subscriptions of several topics and kinds interleaved, as they are in
+	// the server's list.
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(subs), func(i, j int) { subs[i], subs[j] = subs[j], subs[i] })
+	r := newRoute(&subList{subs: subs}, "Orders")
+	if len(r.fields) == 0 || len(r.scan) == 0 {
+		t.Fatalf("route has %d indexed fields and %d scanned subscriptions; the test wants both", len(r.fields), len(r.scan))
 	}
 	for _, doc := range docs {
-		// One cache per document, shared by all subscriptions, as in publish.
-		var fc fieldCache
-		for i, sub := range subs {
-			want := sub.filter.Match([]byte(doc))
-			if got := fc.match(sub, []byte(doc)); got != want {
-				t.Errorf("%s on %s: fast %v, filter %v", exprs[i], doc, got, want)
+		var want []string
+		for _, sub := range subs {
+			if sub.matchesTopic("Orders") && (sub.filter == nil || sub.filter.Match([]byte(doc))) {
+				want = append(want, sub.id)
 			}
 		}
+		var got []string
+		for _, p := range r.match(nil, []byte(doc)) {
+			got = append(got, r.subs[p].id)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("on %s:\n got %v\nwant %v", doc, got, want)
+		}
+	}
+}
+
+// A topic keeps its route while the subscription list is unchanged and
+// builds a new one when it changes.
+func TestRouteFollowsSubscriptionList(t *testing.T) {
+	tp := &topic{name: "Orders"}
+	a := &subscription{id: "a", topic: "Orders"}
+	l1 := &subList{subs: []*subscription{a}}
+	r1 := tp.routeFor(l1)
+	if tp.routeFor(l1) != r1 {
+		t.Fatal("route rebuilt for the same list")
+	}
+	l2 := &subList{subs: []*subscription{a, {id: "b", topic: "Orders"}, {id: "c", topic: "Other"}}}
+	r2 := tp.routeFor(l2)
+	if r2 == r1 || len(r2.subs) != 2 || r2.subs[1].id != "b" {
+		t.Fatalf("route after the list changed: %+v", r2.subs)
 	}
 }
 
@@ -105,14 +158,13 @@ func BenchmarkFanoutFilters(b *testing.B) {
 	var subs []*subscription
 	for _, sym := range []string{"MSFT", "IBM", "AAPL", "ORCL"} {
 		m, _ := compileFilter(fmt.Sprintf("/symbol = '%s'", sym))
-		subs = append(subs, &subscription{filter: m, eq: eqFilterOf(m)})
+		subs = append(subs, &subscription{topic: "Orders", filter: m, eq: eqFilterOf(m)})
 	}
+	r := newRoute(&subList{subs: subs}, "Orders")
 	doc := []byte(`{"order_key":12345,"price":62.15,"qty":100,"side":"buy","trader":"t01","symbol":"ORCL"}`)
+	var matched []int32
 	b.ReportAllocs()
 	for b.Loop() {
-		var fc fieldCache
-		for _, sub := range subs {
-			fc.match(sub, doc)
-		}
+		matched = r.match(matched[:0], doc)
 	}
 }

@@ -46,10 +46,14 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 	t.mu.Lock()
 	now := s.clock.Now()
 	d := Delivery{Topic: t.name, CorrelationID: h.CorrelationID, Data: data, at: now.UnixMicro()}
-	if ts := t.stamp.format(now); t.sow != nil {
+	ts := t.stamp.format(now) // valid until the topic's next publish
+	switch {
+	case t.sow != nil:
 		d.Timestamp = string(ts) // kept by the SOW record: an allocation of its own
-	} else {
+	case !borrowed:
 		d.Timestamp = c.strs.String(ts)
+		// Otherwise the fan-out encodes ts itself, and the string is made
+		// only for a subscription that may keep the delivery (below).
 	}
 	if t.sow != nil {
 		key := h.SowKey
@@ -93,17 +97,16 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		return
 	}
 	t.msgsIn.Add(1)
-	var fc fieldCache
+	r := t.routeFor(s.subs.Load())
+	t.matched = r.match(t.matched[:0], data)
 	encoded := false
-	out := uint64(0)
-	for _, sub := range s.subs.Load().subs {
-		if !sub.matchesTopic(t.name) || (sub.filter != nil && !fc.match(sub, data)) {
-			continue
-		}
-		out++
+	out := uint64(len(t.matched))
+	for _, p := range t.matched {
+		sub := r.subs[p]
 		if sub.replay != nil || sub.ext != nil {
 			if borrowed {
 				d.Data = c.copyPayload(t, d.Data)
+				d.Timestamp = c.strs.String(ts)
 				data, borrowed = d.Data, false
 			}
 			sub.deliver(&d)
@@ -111,7 +114,7 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		}
 		// The direct path: the header is encoded once for every subscriber.
 		if !encoded {
-			t.enc.reset(&d)
+			t.enc.reset(&d, ts)
 			encoded = true
 		}
 		sub.client.sendEncoded(&t.enc, sub.idPart, c)

@@ -56,8 +56,10 @@ type topic struct {
 	msgsIn  atomic.Uint64
 	msgsOut atomic.Uint64
 
-	enc   deliveryEnc // under mu: the header of the publish being fanned out
-	stamp stampCache  // under mu: publish timestamps
+	enc     deliveryEnc // under mu: the header of the publish being fanned out
+	stamp   stampCache  // under mu: publish timestamps
+	route   *route      // under mu: the subscriptions of the topic (route.go)
+	matched []int32     // under mu: the route positions a publish matched
 }
 
 // sowKey computes the SowKey of a payload: a 64-bit FNV-1a hash over the
