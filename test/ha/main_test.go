@@ -4,7 +4,9 @@
 // subscription with a bookmark log, failing over between uri1 and uri2)
 // feeds a file channel and a file_roll sink. Instances are killed with
 // SIGKILL and restarted; at the end every message is in the output exactly
-// once. Set AMPSFLUME_HA_BENCH=1 to also run the failover-time measurement
+// once, also with two publishers that the two journals interleave
+// differently and a source that resumes on the other instance with a
+// bookmark list naming only one of them. Set AMPSFLUME_HA_BENCH=1 to also run the failover-time measurement
 // (20 kills) reported in BENCHMARKS.md.
 package ha
 
