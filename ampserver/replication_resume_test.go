@@ -3,6 +3,7 @@ package ampserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"ampsflume/amps"
 	"ampsflume/amps/bookmark"
+	"ampsflume/ampserver/txlog"
 )
 
 // journalOrder lists the n values of s's journal, in journal order.
@@ -148,6 +150,59 @@ func TestReplicationResumeUnlistedPublisher(t *testing.T) {
 			sendSeq(t, p1, uint64(4+i), 104+i)
 			got := storeSub(t, st, tc.store, "s", strconv.Itoa(104+i))
 			require(t, ns(got) == tc.want, "resumed on B with %q: %s, want %s", list, ns(got), tc.want)
+		})
+	}
+}
+
+// TestReplicationResolveList checks where a bookmark list starts on an
+// instance that replicates. The journal holds, in order: p1 1 (Orders),
+// other 1 (Log.x), p2 1 (Orders), p1 2 (Orders), p2 2 (Orders).
+func TestReplicationResolveList(t *testing.T) {
+	s := startServer(t, replicaConfig(t.TempDir(), "A", "127.0.0.1:0", "async", nil))
+	p1, p2, other := ampsClient(t, s, "p1"), ampsClient(t, s, "p2"), ampsClient(t, s, "other")
+	publishN(t, p1, "Orders", 1, 2)
+	publishN(t, other, "Log.x", 1, 2)
+	publishN(t, p2, "Orders", 1, 2)
+	publishN(t, p1, "Orders", 2, 3)
+	publishN(t, p2, "Orders", 2, 3)
+	waitFor(t, "five records", func() bool { return s.jr.log.NextSeq() == 6 })
+	bm := func(name string, seq int) string { return fmt.Sprintf("%d|%d|", txlog.PublisherID(name), seq) }
+	orders := func(topic string) bool { return topic == "Orders" }
+	tests := []struct {
+		name, list string
+		matches    func(string) bool
+		seq        uint64
+		found      bool
+		floors     map[string]uint64 // publisher name -> journal position
+	}{
+		{"p2 unlisted: from its first message", bm("p1", 1), orders, 3, true, map[string]uint64{"p1": 1}},
+		{"other publisher's topic not covered", bm("p1", 2) + "," + bm("p2", 1), orders, 5, true, map[string]uint64{"p1": 4, "p2": 3}},
+		{"every topic covered", bm("p1", 2) + "," + bm("p2", 1), nil, 2, true, map[string]uint64{"p1": 4, "p2": 3}},
+		{"explicit NOW for the unlisted", bm("p1", 1) + ",0|1|", orders, 4, true, map[string]uint64{"p1": 1}},
+		{"explicit EPOCH", bm("p1", 2) + ",0", orders, 1, true, map[string]uint64{"p1": 4}},
+		{"unknown publisher: the others from their first", bm("nobody", 9), orders, 1, true, nil},
+		{"everything listed, nothing after", bm("p1", 2) + "," + bm("p2", 2), orders, 6, true, map[string]uint64{"p1": 4, "p2": 5}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var st txlog.Start
+			var err error
+			if tc.matches != nil {
+				st, err = s.resolveBookmark(tc.list, tc.matches)
+			} else {
+				st, err = s.resolveBookmark(tc.list)
+			}
+			noErr(t, err)
+			want := map[uint64]uint64{}
+			for name, f := range tc.floors {
+				want[txlog.PublisherID(name)] = f
+			}
+			got := st.Floors
+			if got == nil {
+				got = map[uint64]uint64{}
+			}
+			require(t, st.Seq == tc.seq && st.Found == tc.found && fmt.Sprint(got) == fmt.Sprint(want),
+				"%q: start %d found %v floors %v, want %d %v %v", tc.list, st.Seq, st.Found, got, tc.seq, tc.found, want)
 		})
 	}
 }
