@@ -23,6 +23,29 @@ func (realClock) AfterFunc(d time.Duration, f func()) Timer {
 	return time.AfterFunc(d, f)
 }
 
+// wallClock reads the wall clock for one publisher of timestamps (a
+// topic, under its lock) at the cost of a monotonic clock reading:
+// time.Now reads both clocks, and was a tenth of a fan-out's publish. The
+// wall time is the last time.Now plus the monotonic time elapsed since,
+// which is what time.Now would say unless the wall clock was set in
+// between; it is read again every wallResync, so a step of the system
+// clock shows within that. Not safe for concurrent use.
+type wallClock struct {
+	base time.Time // a time.Now reading, with its monotonic part
+}
+
+const wallResync = 10 * time.Millisecond
+
+func (w *wallClock) now() time.Time {
+	if !w.base.IsZero() {
+		if d := time.Since(w.base); d >= 0 && d < wallResync {
+			return w.base.Add(d)
+		}
+	}
+	w.base = time.Now()
+	return w.base
+}
+
 // timestampLayout is AMPS's timestamp: ISO-8601 basic form, microseconds, UTC.
 const timestampLayout = "20060102T150405.000000Z"
 

@@ -59,3 +59,28 @@ func BenchmarkTimestamp(b *testing.B) {
 		_ = timestamp(now)
 	}
 }
+
+// A wallClock says what time.Now says (the system clock is not set during
+// the test): each reading lies between the time.Now readings around it,
+// within a margin for the rounding of the two clocks, across resyncs, and
+// readings never go backwards.
+func TestWallClockFollowsTimeNow(t *testing.T) {
+	var w wallClock
+	var last time.Time
+	const margin = time.Millisecond
+	for i := range 2000 {
+		if i%500 == 0 {
+			w.base = w.base.Add(-wallResync) // as if the last resync were long ago
+		}
+		before := time.Now().Round(0) // wall clock only
+		got := w.now()
+		after := time.Now().Round(0)
+		if g := got.Round(0); g.Before(before.Add(-margin)) || g.After(after.Add(margin)) {
+			t.Fatalf("reading %d: %v, not within [%v, %v]", i, g, before, after)
+		}
+		if got.Before(last) {
+			t.Fatalf("reading %d: %v before the previous %v", i, got, last)
+		}
+		last = got
+	}
+}

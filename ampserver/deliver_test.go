@@ -53,7 +53,8 @@ func TestRouteAgreesWithFilter(t *testing.T) {
 	exprs := []string{
 		"/symbol = 'MSFT'", "/symbol = 'IBM'", "/symbol = ''", "/sym_2 = 'x'", "/n = '10'",
 		"/arr = 'x'", "/symbol = 'é'", `/symbol = "MSFT"`, "/symbol == 'MSFT'",
-		"/symbol = 'MSFT'",                  // a second subscription on the same literal
+		"/symbol = 'MSFT'", // a second subscription on the same literal
+		"/symbol = 'LONGER THAN 8'", "/symbol = '12345678'",
 		"/qty > 0", "/symbol <> 'MSFT'", "", // not indexed: scanned, or no filter
 	}
 	docs := []string{
@@ -66,6 +67,7 @@ func TestRouteAgreesWithFilter(t *testing.T) {
 		`{"sym\u0062ol":"MSFT"}`, ` { "symbol" : "MSFT" } `, `{"symbol":"MSFT"`, `{"x":1,}`, `{"x":[1,{"symbol":"MSFT"}],"symbol":"IBM"}`,
 		`{"x":1 "symbol":"MSFT"}`, `{}`, ``, `"MSFT"`, `{"symbol":"IBM"} trailing`, `{"x":tru,"symbol":"MSFT"}`,
 		`{"symbol":"MSFT","qty":5,"sym_2":"x","n":"10"}`, `{"symbol":"S7"}`, `{"symbol":"S11","qty":2}`,
+		`{"symbol":"LONGER THAN 8"}`, `{"symbol":"LONGER THAN 9"}`, `{"symbol":"12345678"}`, `{"symbol":"123456789"}`, `{"symbol":"1234567"}`,
 	}
 	// With many literals on one field the index hashes them; with a few it
 	// compares them one by one.

@@ -1,6 +1,8 @@
 package ampserver
 
 import (
+	"time"
+
 	"ampsflume/amps/wire"
 )
 
@@ -44,7 +46,12 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		return
 	}
 	t.mu.Lock()
-	now := s.clock.Now()
+	var now time.Time
+	if _, real := s.clock.(realClock); real {
+		now = t.wall.now()
+	} else {
+		now = s.clock.Now()
+	}
 	d := Delivery{Topic: t.name, CorrelationID: h.CorrelationID, Data: data, at: now.UnixMicro()}
 	ts := t.stamp.format(now) // valid until the topic's next publish
 	switch {

@@ -34,6 +34,9 @@ type eqIndex struct {
 	lits  []string
 	pos   [][]int32
 	byLit map[string]int
+	// packed[i] is lits[i] in a word when it has at most 8 bytes
+	// (packLit), which the value of a message is compared with first.
+	packed []packedLit
 	// all is every position of the index, ascending: each one's filter is
 	// evaluated when the field's value is not a plain string.
 	all []int32
@@ -59,6 +62,11 @@ func (ix *eqIndex) add(lit string, pos int32) {
 		i = len(ix.lits)
 		ix.lits = append(ix.lits, lit)
 		ix.pos = append(ix.pos, nil)
+		p, ok := packLit([]byte(lit))
+		if !ok {
+			p.n = -1 // longer: equal to no packed value
+		}
+		ix.packed = append(ix.packed, p)
 		if ix.byLit != nil || len(ix.lits) > eqLinear {
 			if ix.byLit == nil {
 				ix.byLit = make(map[string]int, len(ix.lits))
@@ -81,12 +89,37 @@ func (ix *eqIndex) lookup(v []byte) []int32 {
 		}
 		return nil
 	}
+	if p, ok := packLit(v); ok {
+		for i, q := range ix.packed {
+			if q == p {
+				return ix.pos[i]
+			}
+		}
+		return nil
+	}
 	for i, l := range ix.lits {
 		if l == string(v) {
 			return ix.pos[i]
 		}
 	}
 	return nil
+}
+
+// packedLit is a string of up to 8 bytes in a word, with its length.
+type packedLit struct {
+	w uint64
+	n int
+}
+
+func packLit(v []byte) (packedLit, bool) {
+	if len(v) > 8 {
+		return packedLit{}, false
+	}
+	var w uint64
+	for i := len(v) - 1; i >= 0; i-- {
+		w = w<<8 | uint64(v[i])
+	}
+	return packedLit{w, len(v)}, true
 }
 
 func newRoute(list *subList, topic string) *route {

@@ -58,6 +58,7 @@ type topic struct {
 
 	enc     deliveryEnc // under mu: the header of the publish being fanned out
 	stamp   stampCache  // under mu: publish timestamps
+	wall    wallClock   // under mu: the time of publishes, with the real clock
 	route   *route      // under mu: the subscriptions of the topic (route.go)
 	matched []int32     // under mu: the route positions a publish matched
 }
