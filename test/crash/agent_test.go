@@ -5,135 +5,26 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"ampsflume/internal/poll"
+	"ampsflume/internal/childproc"
 )
 
-// lockedBuffer collects a child's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// agent is one flume-ng child process.
-type agent struct {
-	cmd    *exec.Cmd
-	stderr lockedBuffer
-	exited chan struct{}
-	err    error // valid once exited is closed
-}
-
-// startAgent runs `flume-ng agent -n name -f conf --no-reload-conf`. The
-// process is killed when the test ends if it is still running.
-func startAgent(t *testing.T, conf, name string) *agent {
+// startAgent runs `flume-ng agent -n name -f conf`; the process is killed
+// when the test ends if it is still running.
+func startAgent(t *testing.T, conf, name string, args ...string) *childproc.Proc {
 	t.Helper()
-	a := &agent{exited: make(chan struct{})}
-	a.cmd = exec.Command(binary, "agent", "-n", name, "-f", conf, "--no-reload-conf",
-		"-Dflume.root.logger=INFO,console")
-	a.cmd.Stderr = &a.stderr
-	if err := a.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		a.err = a.cmd.Wait()
-		close(a.exited)
-	}()
-	t.Cleanup(func() { a.kill(t) })
-	return a
+	return childproc.StartAgent(t, binary, name, conf, nil, args...)
 }
 
-func (a *agent) running() bool {
-	select {
-	case <-a.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// kill sends SIGKILL and waits for the process to be gone.
-func (a *agent) kill(t *testing.T) {
-	t.Helper()
-	if a.running() {
-		_ = a.cmd.Process.Signal(syscall.SIGKILL)
-	}
-	select {
-	case <-a.exited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("agent %d did not die after SIGKILL", a.cmd.Process.Pid)
-	}
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (a *agent) stop(t *testing.T) {
-	t.Helper()
-	if !a.running() {
-		t.Fatalf("agent exited before it was stopped: %v\n%s", a.err, a.stderr.String())
-	}
-	// A SIGTERM that arrives before the agent has installed its signal
-	// handler kills it outright; a graceful stop needs a started agent.
-	poll.Until(t, 30*time.Second, func() error {
-		if err := a.alive(); err != nil {
-			return err
-		}
-		if !strings.Contains(a.stderr.String(), `msg="agent started"`) {
-			return fmt.Errorf("agent not started yet:\n%s", a.stderr.String())
-		}
-		return nil
-	})
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.exited:
-		if a.err != nil {
-			t.Fatalf("agent exit after SIGTERM: %v\n%s", a.err, a.stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("agent did not stop after SIGTERM:\n%s", a.stderr.String())
-	}
-}
-
-// alive fails the test when the agent has exited on its own.
-func (a *agent) alive() error {
-	if !a.running() {
-		return fmt.Errorf("agent exited by itself: %v\n%s", a.err, a.stderr.String())
-	}
-	return nil
-}
-
-// logValue returns the value of key in the first log line with message
-// msg, or "" when there is none yet.
-func (a *agent) logValue(msg, key string) string {
-	// Components may log through the text handler (msg="...") or the
-	// standard logger's format (INFO message key=value).
-	re := regexp.MustCompile(regexp.QuoteMeta(msg) + `"?[^\n]* ` + regexp.QuoteMeta(key) + `=(\S+)`)
-	if m := re.FindStringSubmatch(a.stderr.String()); m != nil {
-		return m[1]
-	}
-	return ""
-}
+// stopTimeout bounds a graceful stop: the agent drains its sink's batch and
+// closes its channel.
+const stopTimeout = 30 * time.Second
 
 // writeConf writes a properties file into dir and returns its path.
 func writeConf(t *testing.T, dir, name, text string) string {
@@ -239,21 +130,6 @@ func readOutput(dir string) (output, error) {
 		return sc.Err()
 	})
 	return o, err
-}
-
-// newRand returns a generator seeded from CRASH_SEED when set, otherwise
-// from the clock; the seed is logged so that a failure can be replayed.
-func newRand(t *testing.T) *rand.Rand {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("CRASH_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("CRASH_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("seed %d (set CRASH_SEED to replay)", seed)
-	return rand.New(rand.NewPCG(seed, seed>>1|1))
 }
 
 // kills is the number of crashes per test: at least 50, fewer with -short.

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"ampsflume/internal/childproc"
 	"ampsflume/internal/poll"
 )
 
@@ -29,7 +28,7 @@ func TestKillWhileDraining(t *testing.T) {
 
 func killWhileDraining(t *testing.T, channelConf func(agentName, dir string, capacity, txCapacity int) string) {
 	const total, sinkBatch = 30000, 100
-	r := newRand(t)
+	r := childproc.Rand(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	mkdirs(t, out)
@@ -45,7 +44,7 @@ fill.sources.gen.totalEvents = `+strconv.Itoa(total)+"\n",
 	waitChannelSize(t, a, total)
 	// Killed rather than stopped: the drain agent starts from a channel
 	// that was not closed cleanly.
-	a.kill(t)
+	a.Kill(t)
 
 	drain := writeConf(t, dir, "drain.properties", joinConf(`drain.channels = c
 drain.sinks = k
@@ -66,7 +65,7 @@ drain.sinks = k
 			before := outputBytes(out)
 			grow := int64(1 + r.IntN(1500))
 			poll.Until(t, 30*time.Second, func() error {
-				if err := a.alive(); err != nil {
+				if err := a.Alive(); err != nil {
 					return err
 				}
 				n := outputBytes(out)
@@ -80,16 +79,16 @@ drain.sinks = k
 						return nil
 					}
 				}
-				return fmt.Errorf("drain agent made no progress (%d bytes of output)\n%s", n, a.stderr.String())
+				return fmt.Errorf("drain agent made no progress (%d bytes of output)\n%s", n, a.Log())
 			})
 		}
-		if err := a.alive(); err != nil {
+		if err := a.Alive(); err != nil {
 			t.Fatal(err)
 		}
 		// Every run is killed, also once the channel is empty (the kill
 		// then lands in replay or an idle agent), so that each test
 		// crashes the agent kills() times.
-		a.kill(t)
+		a.Kill(t)
 		crashes++
 		if drainedAt == 0 && outputBytes(out) >= complete {
 			if o, err := readOutput(out); err == nil && len(o.counts) == total {
@@ -102,7 +101,7 @@ drain.sinks = k
 	final := startAgent(t, drain, "drain")
 	var o output
 	poll.Until(t, 60*time.Second, func() error {
-		if err := final.alive(); err != nil {
+		if err := final.Alive(); err != nil {
 			return err
 		}
 		var err error
@@ -114,7 +113,7 @@ drain.sinks = k
 		}
 		return nil
 	})
-	final.stop(t)
+	final.Stop(t, stopTimeout)
 	if o, err := readOutput(out); err != nil {
 		t.Fatal(err)
 	} else {
@@ -153,40 +152,23 @@ func checkOutput(t *testing.T, o output, total, crashes, batch int) {
 }
 
 // startFiller starts an agent with the HTTP monitor on a free port.
-func startFiller(t *testing.T, conf string) *agent {
+func startFiller(t *testing.T, conf string) *childproc.Proc {
 	t.Helper()
-	a := &agent{exited: make(chan struct{})}
-	a.cmd = exec.Command(binary, "agent", "-n", "fill", "-f", conf, "--no-reload-conf",
-		"-Dflume.root.logger=INFO,console", "-Dflume.monitoring.type=http", "-Dflume.monitoring.port=0")
-	a.cmd.Stderr = &a.stderr
-	if err := a.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		a.err = a.cmd.Wait()
-		close(a.exited)
-	}()
-	t.Cleanup(func() {
-		if a.running() {
-			_ = a.cmd.Process.Signal(syscall.SIGKILL)
-			<-a.exited
-		}
-	})
-	return a
+	return startAgent(t, conf, "fill", "-Dflume.monitoring.type=http", "-Dflume.monitoring.port=0")
 }
 
 // waitChannelSize polls the agent's monitor until channel c holds n events.
-func waitChannelSize(t *testing.T, a *agent, n int) {
+func waitChannelSize(t *testing.T, a *childproc.Proc, n int) {
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
 	poll.Until(t, 60*time.Second, func() error {
-		if err := a.alive(); err != nil {
+		if err := a.Alive(); err != nil {
 			return err
 		}
-		addr := a.logValue("monitoring started", "addr")
+		addr := a.LogValue("monitoring started", "addr")
 		if addr == "" {
-			return fmt.Errorf("no monitoring address yet:\n%s", a.stderr.String())
+			return fmt.Errorf("no monitoring address yet:\n%s", a.Log())
 		}
 		resp, err := client.Get("http://" + addr + "/metrics")
 		if err != nil {

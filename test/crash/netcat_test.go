@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"ampsflume/internal/childproc"
 	"ampsflume/internal/poll"
 )
 
@@ -29,7 +30,7 @@ func TestKillWhileAcking(t *testing.T) {
 
 func killWhileAcking(t *testing.T, channelConf func(agentName, dir string, capacity, txCapacity int) string) {
 	const sinkBatch, window = 100, 16
-	r := newRand(t)
+	r := childproc.Rand(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	mkdirs(t, out)
@@ -49,7 +50,7 @@ nc.sources.src.ack-every-event = true
 		a := startAgent(t, conf, "nc")
 		// Kill after a random number of acknowledgements in this run.
 		c.run(t, a, 1+r.IntN(150), r)
-		a.kill(t)
+		a.Kill(t)
 	}
 
 	// A last agent acknowledges everything still unanswered and drains.
@@ -58,7 +59,7 @@ nc.sources.src.ack-every-event = true
 	total := c.next
 	var o output
 	poll.Until(t, 60*time.Second, func() error {
-		if err := final.alive(); err != nil {
+		if err := final.Alive(); err != nil {
 			return err
 		}
 		var err error
@@ -72,7 +73,7 @@ nc.sources.src.ack-every-event = true
 		}
 		return nil
 	})
-	final.stop(t)
+	final.Stop(t, stopTimeout)
 	o, err := readOutput(out)
 	if err != nil {
 		t.Fatal(err)
@@ -97,15 +98,15 @@ type ackClient struct {
 // lines are still in flight, and returns once the connection is gone. With
 // killAfter < 0 it sends only the retries and returns when all are
 // acknowledged.
-func (c *ackClient) run(t *testing.T, a *agent, killAfter int, r *rand.Rand) {
+func (c *ackClient) run(t *testing.T, a *childproc.Proc, killAfter int, r *rand.Rand) {
 	t.Helper()
 	const window = 16
 	var addr string
 	poll.Until(t, 30*time.Second, func() error {
-		if err := a.alive(); err != nil {
+		if err := a.Alive(); err != nil {
 			return err
 		}
-		if addr = a.logValue("netcat source listening", "addr"); addr == "" {
+		if addr = a.LogValue("netcat source listening", "addr"); addr == "" {
 			return errors.New("netcat source not listening yet")
 		}
 		return nil
@@ -153,7 +154,7 @@ func (c *ackClient) run(t *testing.T, a *agent, killAfter int, r *rand.Rand) {
 				c.retry = append(c.retry, inFlight...)
 				return
 			}
-			t.Fatalf("connection lost before the kill: %v\n%s", err, a.stderr.String())
+			t.Fatalf("connection lost before the kill: %v\n%s", err, a.Log())
 		}
 		n := inFlight[0]
 		inFlight = inFlight[1:]
@@ -171,7 +172,7 @@ func (c *ackClient) run(t *testing.T, a *agent, killAfter int, r *rand.Rand) {
 			if r.IntN(2) == 0 {
 				time.Sleep(time.Duration(r.IntN(2000)) * time.Microsecond)
 			}
-			a.kill(t)
+			a.Kill(t)
 		}
 	}
 }

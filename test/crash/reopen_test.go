@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"ampsflume/internal/childproc"
 	"ampsflume/internal/poll"
 )
 
@@ -16,7 +17,7 @@ import (
 // lock to remove, no checkpoint to delete — and get events flowing again;
 // and whatever reached the output is well-formed sequence numbers.
 func TestKillDuringPutsReopens(t *testing.T) {
-	r := newRand(t)
+	r := childproc.Rand(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	mkdirs(t, out)
@@ -35,33 +36,33 @@ seq.sources.gen.batchSize = 100
 		// new in this run.
 		before := outputBytes(out)
 		poll.Until(t, 30*time.Second, func() error {
-			if err := a.alive(); err != nil {
+			if err := a.Alive(); err != nil {
 				return err
 			}
 			if outputBytes(out) <= before {
-				return fmt.Errorf("no events after restart %d:\n%s", crashes, a.stderr.String())
+				return fmt.Errorf("no events after restart %d:\n%s", crashes, a.Log())
 			}
 			return nil
 		})
 		// Then kill at a random point of the source's puts.
 		time.Sleep(time.Duration(r.IntN(80)) * time.Millisecond)
-		if err := a.alive(); err != nil {
+		if err := a.Alive(); err != nil {
 			t.Fatal(err)
 		}
-		a.kill(t)
+		a.Kill(t)
 	}
 	final := startAgent(t, conf, "seq")
 	before := outputBytes(out)
 	poll.Until(t, 30*time.Second, func() error {
-		if err := final.alive(); err != nil {
+		if err := final.Alive(); err != nil {
 			return err
 		}
 		if outputBytes(out) <= before {
-			return fmt.Errorf("no events after the last restart:\n%s", final.stderr.String())
+			return fmt.Errorf("no events after the last restart:\n%s", final.Log())
 		}
 		return nil
 	})
-	final.stop(t)
+	final.Stop(t, stopTimeout)
 	o, err := readOutput(out)
 	if err != nil {
 		t.Fatal(err)

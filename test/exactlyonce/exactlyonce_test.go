@@ -7,122 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	ampsclient "ampsflume/amps"
 	"ampsflume/ampserver"
+	"ampsflume/internal/childproc"
 	"ampsflume/internal/poll"
 )
-
-// lockedBuffer collects a child's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// agent is one flume-ng child process.
-type agent struct {
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	exited chan struct{}
-	err    error // valid once exited is closed
-}
-
-func startAgent(t *testing.T, conf string, stderr *lockedBuffer) *agent {
-	t.Helper()
-	a := &agent{exited: make(chan struct{}), stderr: stderr}
-	a.cmd = exec.Command(binary, "agent", "-n", "a", "-f", conf, "--no-reload-conf", "-Dflume.root.logger=INFO,console")
-	a.cmd.Stderr = stderr
-	if err := a.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		a.err = a.cmd.Wait()
-		close(a.exited)
-	}()
-	t.Cleanup(func() { a.kill(t) })
-	return a
-}
-
-func (a *agent) running() bool {
-	select {
-	case <-a.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-func (a *agent) kill(t *testing.T) {
-	t.Helper()
-	if a.running() {
-		_ = a.cmd.Process.Signal(syscall.SIGKILL)
-	}
-	select {
-	case <-a.exited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("agent %d did not die after SIGKILL", a.cmd.Process.Pid)
-	}
-}
-
-func (a *agent) stop(t *testing.T) {
-	t.Helper()
-	// A SIGTERM that arrives before the agent has installed its signal
-	// handler kills it outright; a graceful stop needs a started agent.
-	poll.Until(t, 30*time.Second, func() error {
-		if !a.running() {
-			return fmt.Errorf("agent exited before it was stopped: %v\n%s", a.err, tail(a.stderr.String()))
-		}
-		if !strings.Contains(a.stderr.String(), `msg="agent started"`) {
-			return fmt.Errorf("agent not started yet:\n%s", tail(a.stderr.String()))
-		}
-		return nil
-	})
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.exited:
-		if a.err != nil {
-			t.Fatalf("agent exit after SIGTERM: %v\n%s", a.err, tail(a.stderr.String()))
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("agent did not stop after SIGTERM:\n%s", tail(a.stderr.String()))
-	}
-}
-
-func (a *agent) alive() error {
-	if !a.running() {
-		return fmt.Errorf("agent exited by itself: %v\n%s", a.err, tail(a.stderr.String()))
-	}
-	return nil
-}
-
-func tail(s string) string {
-	if len(s) > 8000 {
-		return "..." + s[len(s)-8000:]
-	}
-	return s
-}
 
 // journalServer starts an embedded AMPS server whose Orders topic is kept
 // in the transaction log, so that bookmark subscriptions can replay it.
@@ -278,19 +173,6 @@ func readOutput(dir string) (result, error) {
 	return r, nil
 }
 
-func newRand(t *testing.T) *rand.Rand {
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("CRASH_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("CRASH_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Logf("seed %d (set CRASH_SEED to replay)", seed)
-	return rand.New(rand.NewPCG(seed, seed>>1|1))
-}
-
 // TestExactlyOnceThroughKills publishes orders from two publishers in
 // chunks, and between chunks runs the agent and kills it with SIGKILL:
 // either after a random short delay (during start-up, recovery, the
@@ -302,7 +184,7 @@ func TestExactlyOnceThroughKills(t *testing.T) {
 	if testing.Short() {
 		kills = 10
 	}
-	rng := newRand(t)
+	rng := childproc.Rand(t)
 	dir := t.TempDir()
 	uri := journalServer(t, dir)
 	pubs := []*publisher{newPublisher(t, uri, "eo-pub-A"), newPublisher(t, uri, "eo-pub-B")}
@@ -311,7 +193,7 @@ func TestExactlyOnceThroughKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	stderr := &lockedBuffer{}
+	stderr := &childproc.Output{}
 
 	next := 0
 	publishChunk := func(n int) {
@@ -335,13 +217,13 @@ func TestExactlyOnceThroughKills(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := startAgent(t, conf, stderr)
+		a := childproc.StartAgent(t, binary, "a", conf, stderr)
 		if rng.IntN(3) == 0 {
 			// A kill at a random moment of the start.
 			delay := time.Duration(rng.IntN(300)) * time.Millisecond
 			select {
-			case <-a.exited:
-				t.Fatalf("run %d: %v", i, a.alive())
+			case <-a.Exited():
+				t.Fatalf("run %d: %v", i, a.Alive())
 			case <-time.After(delay):
 			}
 		} else {
@@ -349,7 +231,7 @@ func TestExactlyOnceThroughKills(t *testing.T) {
 			// chunk is at least 20 orders of about 25 bytes.
 			grow := int64(1 + rng.IntN(400))
 			poll.Until(t, 30*time.Second, func() error {
-				if err := a.alive(); err != nil {
+				if err := a.Alive(); err != nil {
 					return err
 				}
 				r, err := readOutput(out)
@@ -357,21 +239,21 @@ func TestExactlyOnceThroughKills(t *testing.T) {
 					return err
 				}
 				if r.bytes < before.bytes+grow {
-					return fmt.Errorf("run %d: output %d bytes, waiting for %d\n%s", i, r.bytes, before.bytes+grow, tail(stderr.String()))
+					return fmt.Errorf("run %d: output %d bytes, waiting for %d\n%s", i, r.bytes, before.bytes+grow, stderr.Tail())
 				}
 				return nil
 			})
 			byGrowth++
 		}
-		a.kill(t)
+		a.Kill(t)
 	}
 	t.Logf("%d kills, %d of them after output growth; %d orders published", kills, byGrowth, next)
 
 	// The final run drains everything and stops cleanly.
 	publishChunk(30)
-	a := startAgent(t, conf, stderr)
+	a := childproc.StartAgent(t, binary, "a", conf, stderr)
 	poll.Until(t, 60*time.Second, func() error {
-		if err := a.alive(); err != nil {
+		if err := a.Alive(); err != nil {
 			return err
 		}
 		r, err := readOutput(out)
@@ -379,11 +261,11 @@ func TestExactlyOnceThroughKills(t *testing.T) {
 			return err
 		}
 		if len(r.counts) < next {
-			return fmt.Errorf("final run: %d of %d orders in the output\n%s", len(r.counts), next, tail(stderr.String()))
+			return fmt.Errorf("final run: %d of %d orders in the output\n%s", len(r.counts), next, stderr.Tail())
 		}
 		return nil
 	})
-	a.stop(t)
+	a.Stop(t, 30*time.Second)
 	final, err := readOutput(out)
 	if err != nil {
 		t.Fatal(err)
