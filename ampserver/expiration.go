@@ -40,7 +40,12 @@ import (
 //     an insert: the expired version is removed (with its oof) first.
 //   - A sow query result record with an expiration carries the `e` header:
 //     the seconds left, rounded up (so a live record never shows 0, which a
-//     publish would read as "never").
+//     publish would read as "never"). Live deliveries do not carry it.
+//   - The query part of an aggregated subscription, and a view rebuilt at
+//     start, read the stored records: in the moment between a record's
+//     expiry and the sweep they still count it, and the sweep then removes
+//     it from them as a delete. A sow_delete by message data (not by filter
+//     or sow_keys) of such a record deletes it.
 //   - Persistent SOW files keep each record's expiry time; at start records
 //     that expired while the server was down are removed before anything
 //     else sees them. Records rebuilt from the transaction log, and records
@@ -49,15 +54,17 @@ import (
 //     replication link carries the `e` header, so a per-message override is
 //     not kept there. An expiration is not journaled or replicated: each
 //     instance removes its records on its own clock.
-//   - Stored expiry times are only honoured while the topic has expiration
-//     enabled: started with expiration disabled, a topic's records are kept
-//     without one.
+//   - Started with expiration disabled, a topic keeps its records and drops
+//     their stored expiry times (also from its file): enabled again later,
+//     those records do not expire. Likewise records stored while
+//     expiration was off never expire, whatever the topic's default.
 //
 // Cost: a topic's records with an expiration are indexed in a min-heap by
 // expiry time with a map from key to heap entry, so an update or delete
 // moves or drops the record's entry (the heap never holds more entries than
-// the SOW has records) and each expiry costs O(log n). A topic without
-// expiration pays one branch per publish.
+// the SOW has records) and each expiry costs O(log n). The expiry time lives
+// there, not in the record, so a topic without expiration pays nothing per
+// record and one branch per publish.
 
 // sweepBatch bounds the records one sweep expires under a topic's lock
 // before it lets publishers in.
@@ -146,9 +153,22 @@ func (x *expiry) now() int64 {
 	return x.clock.Now().UnixNano()
 }
 
-// expired tells whether r is past its expiry at now (from x.now()).
-func expired(r *record, now int64) bool {
-	return now != 0 && r.expires != 0 && r.expires <= now
+// at is the expiry time of key's record, or 0.
+func (x *expiry) at(key string) int64 {
+	if e := x.byKey[key]; e != nil {
+		return e.at
+	}
+	return 0
+}
+
+// expired tells whether key's record is past its expiry at now (from
+// x.now()); it returns the expiry time too.
+func (x *expiry) expired(key string, now int64) (at int64, gone bool) {
+	if now == 0 {
+		return 0, false
+	}
+	at = x.at(key)
+	return at, at != 0 && at <= now
 }
 
 // defaultFrom is the expiry time of a record published at ts (an AMPS
@@ -320,12 +340,15 @@ func (s *Server) initExpiration() {
 		x := &t.sow.exp
 		if !t.cfg.expiresOn() {
 			if len(x.heap) > 0 {
-				for key := range x.byKey {
-					r := *t.sow.records[key]
-					r.expires = 0
-					t.sow.records[key] = &r
-				}
+				// Drop the stored expiry times for good: re-enabled later,
+				// the topic must not expire records published while
+				// expiration was off by times set before.
 				x.clear()
+				if t.sow.w != nil {
+					if err := t.sow.rewrite(t.sow.path); err != nil {
+						s.log.Error("SOW store failed dropping expiry times", "topic", t.name, "err", err)
+					}
+				}
 			}
 			continue
 		}
@@ -456,7 +479,7 @@ func (s *Server) sowPublish(t *topic, key, ts string, data []byte, e string, now
 		return old, err
 	}
 	n := now.UnixNano()
-	if old := t.sow.records[key]; old != nil && expired(old, n) {
+	if _, gone := x.expired(key, n); gone {
 		s.expireRecord(t, key, n)
 	}
 	old, _, err := t.sow.putExpiring(key, ts, data, x.expiresAt(e, now))
@@ -466,11 +489,11 @@ func (s *Server) sowPublish(t *topic, key, ts string, data []byte, e string, now
 // expirationHeader is the `e` header of a query result record: the whole
 // seconds left before it expires, rounded up; "" for a record that does not
 // expire.
-func expirationHeader(r *record, now int64) string {
-	if r.expires == 0 {
+func expirationHeader(expires, now int64) string {
+	if expires == 0 {
 		return ""
 	}
-	left := r.expires - now
+	left := expires - now
 	secs := left / int64(time.Second)
 	if left%int64(time.Second) != 0 {
 		secs++

@@ -33,8 +33,9 @@ type queryResult struct {
 }
 
 type resultRecord struct {
-	topic string
-	rec   *record
+	topic   string
+	rec     *record
+	expires int64 // Unix nanoseconds; 0: the record does not expire
 }
 
 // parseQuery validates the query part of sow, sow_and_subscribe and
@@ -106,7 +107,8 @@ func (q *query) run(topics []*topic) queryResult {
 		// already gone for queries (expiration.go).
 		now := t.sow.exp.now()
 		for key, r := range t.sow.records {
-			if expired(r, now) {
+			expires, gone := t.sow.exp.expired(key, now)
+			if gone {
 				res.topicMatches--
 				continue
 			}
@@ -116,7 +118,7 @@ func (q *query) run(topics []*topic) queryResult {
 			if q.filter != nil && !q.filter.Match(r.data) {
 				continue
 			}
-			res.records = append(res.records, resultRecord{topic: t.name, rec: r})
+			res.records = append(res.records, resultRecord{topic: t.name, rec: r, expires: expires})
 		}
 	}
 	res.matches = len(res.records)
@@ -230,7 +232,7 @@ func (c *client) sendResults(req *wire.Header, q *query, res queryResult) {
 		frame = append(frame, 0, 0, 0, 0)
 		frame = wire.AppendHeader(frame, &wire.Header{Command: "sow", Topic: recs[0].topic, QueryID: req.QueryID, SubID: req.SubID, BatchSize: n})
 		for _, r := range recs[:n] {
-			frame = wire.AppendSOWRecord(frame, &wire.Header{Topic: r.topic, SowKey: r.rec.key, Timestamp: r.rec.ts, Expiration: expirationHeader(r.rec, now)}, r.rec.data)
+			frame = wire.AppendSOWRecord(frame, &wire.Header{Topic: r.topic, SowKey: r.rec.key, Timestamp: r.rec.ts, Expiration: expirationHeader(r.expires, now)}, r.rec.data)
 		}
 		putLength(frame)
 		c.enqueue(frame)

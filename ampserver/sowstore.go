@@ -19,9 +19,6 @@ type record struct {
 	data []byte
 	ts   string
 	seq  uint64 // insertion order of the current version, for stable results
-	// expires is when the record leaves the SOW, in Unix nanoseconds; 0:
-	// never (expiration.go).
-	expires int64
 }
 
 // sowStore holds the current records of one topic, optionally backed by an
@@ -36,7 +33,10 @@ type sowStore struct {
 	entries int // entries in the file, to decide when to compact
 	dirty   atomic.Bool
 
-	exp expiry // records with an expiration, by expiry time (expiration.go)
+	// exp holds the expiry time of each record that has one, by key and in
+	// a min-heap (expiration.go). Kept out of record, which would grow from
+	// 64 to 80 bytes (the next size class) for every topic.
+	exp expiry
 }
 
 const (
@@ -113,7 +113,7 @@ func (s *sowStore) replay(r *bufio.Reader) error {
 		switch op {
 		case opPut, opPutExp:
 			s.nextSeq++
-			s.records[key] = &record{key: key, data: data, ts: ts, seq: s.nextSeq, expires: expires}
+			s.records[key] = &record{key: key, data: data, ts: ts, seq: s.nextSeq}
 			s.exp.set(key, expires)
 		case opDel:
 			delete(s.records, key)
@@ -176,7 +176,7 @@ func (s *sowStore) rewrite(path string) error {
 	w := bufio.NewWriter(f)
 	var buf []byte
 	for _, r := range s.records {
-		buf = appendRecordEntry(buf[:0], opPut, r.key, r.ts, r.expires, r.data)
+		buf = appendRecordEntry(buf[:0], opPut, r.key, r.ts, s.exp.at(r.key), r.data)
 		if _, err := w.Write(buf); err != nil {
 			f.Close()
 			return err
@@ -251,9 +251,9 @@ func (s *sowStore) putExpiring(key, ts string, data []byte, expires int64) (old,
 	}
 	old = s.records[key]
 	s.nextSeq++
-	cur = &record{key: key, data: data, ts: ts, seq: s.nextSeq, expires: expires}
+	cur = &record{key: key, data: data, ts: ts, seq: s.nextSeq}
 	s.records[key] = cur
-	if expires != 0 || old != nil && old.expires != 0 {
+	if expires != 0 || len(s.exp.byKey) > 0 {
 		s.exp.set(key, expires)
 	}
 	return old, cur, s.maybeCompact()
@@ -269,7 +269,7 @@ func (s *sowStore) del(key string) (*record, error) {
 		return nil, err
 	}
 	delete(s.records, key)
-	if old.expires != 0 {
+	if len(s.exp.byKey) > 0 {
 		s.exp.set(key, 0)
 	}
 	return old, s.maybeCompact()
