@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"ampsflume/flume"
 	"ampsflume/flume/channeltest"
+	"ampsflume/internal/poll"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -78,23 +80,23 @@ func putN(t *testing.T, ch flume.Channel, from, to int) {
 func takeN(t *testing.T, tx flume.Transaction, n int) []string {
 	t.Helper()
 	var out []string
-	deadline := time.Now().Add(20 * time.Second)
-	for len(out) < n {
-		e, err := tx.Take()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e == nil {
-			if time.Now().After(deadline) {
-				t.Fatalf("took %d of %d", len(out), n)
+	// Take itself waits up to the channel's poll timeout for records.
+	poll.Until(t, 20*time.Second, func() error {
+		for len(out) < n {
+			e, err := tx.Take()
+			if err != nil {
+				t.Fatal(err)
 			}
-			continue
+			if e == nil {
+				return fmt.Errorf("took %d of %d", len(out), n)
+			}
+			if e.Headers["i"] != string(e.Body) {
+				t.Fatalf("headers %v for body %q", e.Headers, e.Body)
+			}
+			out = append(out, string(e.Body))
 		}
-		if e.Headers["i"] != string(e.Body) {
-			t.Fatalf("headers %v for body %q", e.Headers, e.Body)
-		}
-		out = append(out, string(e.Body))
-	}
+		return nil
+	})
 	return out
 }
 
@@ -166,23 +168,22 @@ func TestBodiesOnly(t *testing.T) {
 		tx := ch.NewTransaction()
 		tx.Begin()
 		seen := map[string]bool{}
-		deadline := time.Now().Add(20 * time.Second)
-		for len(seen) < 20 && time.Now().Before(deadline) {
-			e, err := tx.Take()
-			if err != nil {
-				t.Fatal(err)
+		poll.Until(t, 20*time.Second, func() error {
+			for len(seen) < 20 {
+				e, err := tx.Take()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e == nil {
+					return fmt.Errorf("group saw %d distinct events, want 20", len(seen))
+				}
+				if len(e.Headers) != 0 {
+					t.Fatalf("headers %v with parseAsFlumeEvent=false", e.Headers)
+				}
+				seen[string(e.Body)] = true
 			}
-			if e == nil {
-				continue
-			}
-			if len(e.Headers) != 0 {
-				t.Fatalf("headers %v with parseAsFlumeEvent=false", e.Headers)
-			}
-			seen[string(e.Body)] = true
-		}
-		if len(seen) != 20 {
-			t.Fatalf("group saw %d distinct events, want 20", len(seen))
-		}
+			return nil
+		})
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}

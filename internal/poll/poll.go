@@ -1,6 +1,7 @@
 package poll
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -22,5 +23,17 @@ func Until(t testing.TB, total time.Duration, fn func() error) {
 			t.Fatal(err)
 		}
 		time.Sleep(Interval)
+	}
+}
+
+// Named prefixes fn's errors with what, so that the failure of a test that
+// waits for several things says which one did not happen:
+// poll.Until(t, d, poll.Named("replica caught up", fn)).
+func Named(what string, fn func() error) func() error {
+	return func() error {
+		if err := fn(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
 	}
 }

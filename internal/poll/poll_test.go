@@ -51,3 +51,25 @@ func TestUntil(t *testing.T) {
 		t.Fatalf("with no time left: failed %q, want the first call's error", failed)
 	}
 }
+
+func TestNamed(t *testing.T) {
+	errNotYet := errors.New("not yet")
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"holds", nil, ""},
+		{"fails", errNotYet, "replica caught up: not yet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Named("replica caught up", func() error { return tc.err })()
+			switch {
+			case tc.err == nil && err != nil:
+				t.Fatalf("err %v, want nil", err)
+			case tc.err != nil && (err == nil || err.Error() != tc.want || !errors.Is(err, tc.err)):
+				t.Fatalf("err %v, want %q wrapping %v", err, tc.want, tc.err)
+			}
+		})
+	}
+}

@@ -2,21 +2,19 @@ package avro
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"ampsflume/internal/buildbin"
+	"ampsflume/internal/childproc"
+	"ampsflume/internal/poll"
 )
 
 // binary is flume-ng built for the multi-hop test.
@@ -40,56 +38,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// agent is a running flume-ng child process.
-type agent struct {
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	exited chan error
-}
-
-func startAgent(t *testing.T, name, conf string) *agent {
+// startAgent writes conf to a file and runs flume-ng on it; the process is
+// killed when the test ends if it is still running.
+func startAgent(t *testing.T, name, conf string) *childproc.Proc {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), name+".properties")
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := &agent{stderr: &lockedBuffer{}, exited: make(chan error, 1)}
-	a.cmd = exec.Command(binary, "agent", "-n", name, "-f", file, "--no-reload-conf")
-	a.cmd.Stderr = a.stderr
-	if err := a.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { a.exited <- a.cmd.Wait() }()
-	t.Cleanup(func() { a.kill() })
-	return a
-}
-
-func (a *agent) kill() {
-	select {
-	case <-a.exited:
-		a.exited <- nil
-		return
-	default:
-	}
-	a.cmd.Process.Signal(syscall.SIGKILL)
-	a.exited <- <-a.exited
+	return childproc.StartAgent(t, binary, name, file, nil)
 }
 
 // lines counts each line of every file in dir.
@@ -113,17 +70,6 @@ func lines(dir string) (map[string]int, int, error) {
 		f.Close()
 	}
 	return seen, total, nil
-}
-
-func waitFor(t *testing.T, limit time.Duration, what func() string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func freePort(t *testing.T) int {
@@ -194,23 +140,28 @@ a.sinks.hop.request-timeout = 5000
 
 	b := startAgent(t, "b", confB)
 	a := startAgent(t, "a", confA)
-	status := func() string {
-		seen, n, _ := lines(out)
-		return fmt.Sprintf("%d lines, %d distinct\nA stderr:\n%s\nB stderr:\n%s", n, len(seen), a.stderr.String(), b.stderr.String())
+	// waitOutput polls until done holds for B's output: the number of
+	// distinct lines and of all lines.
+	waitOutput := func(limit time.Duration, done func(distinct, n int) bool) {
+		t.Helper()
+		poll.Until(t, limit, func() error {
+			seen, n, err := lines(out)
+			if err != nil {
+				return err
+			}
+			if done(len(seen), n) {
+				return nil
+			}
+			return fmt.Errorf("%d lines, %d distinct\nA stderr:\n%s\nB stderr:\n%s", n, len(seen), a.Log(), b.Log())
+		})
 	}
-	waitFor(t, 60*time.Second, status, func() bool {
-		_, n, _ := lines(out)
-		return n >= total/4
-	})
-	b.kill()
+	waitOutput(60*time.Second, func(_, n int) bool { return n >= total/4 })
+	b.Kill(t)
 	_, atKill, _ := lines(out)
 	t.Logf("B killed after writing %d lines", atKill)
 
 	b = startAgent(t, "b", confB)
-	waitFor(t, 90*time.Second, status, func() bool {
-		seen, _, _ := lines(out)
-		return len(seen) >= total
-	})
+	waitOutput(90*time.Second, func(distinct, _ int) bool { return distinct >= total })
 	seen, n, err := lines(out)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"ampsflume/flume"
+	"ampsflume/internal/poll"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -130,13 +131,12 @@ func TestNoAck(t *testing.T) {
 		t.Fatalf("answer %q", got)
 	}
 	_ = c.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(rec.bodies()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("bodies %q", rec.bodies())
+	poll.Until(t, 20*time.Second, func() error {
+		if b := rec.bodies(); len(b) < 2 {
+			return fmt.Errorf("bodies %q", b)
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 	if got := strings.Join(rec.bodies(), "|"); got != "a|b" {
 		t.Fatalf("bodies %q", got)
 	}
