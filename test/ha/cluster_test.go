@@ -12,23 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// poll checks cond every 20ms until it holds or total has passed.
-func poll(t testing.TB, what string, total time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %v", what, total, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+	"ampsflume/internal/poll"
+)
 
 func freePort(t testing.TB) string {
 	t.Helper()
@@ -147,7 +133,7 @@ func startPair(t testing.TB) (a, b *instance) {
 func (in *instance) start(t testing.TB) {
 	t.Helper()
 	in.p = start(t, in.dir, "ampserver", "-log-level", "warn", "config.xml")
-	poll(t, in.name+" accepting", 20*time.Second, func() error {
+	poll.Until(t, 20*time.Second, poll.Named(in.name+" accepting", func() error {
 		if in.p.exited() {
 			t.Fatalf("%s exited:\n%s", in.name, in.p.out.String())
 		}
@@ -156,7 +142,7 @@ func (in *instance) start(t testing.TB) {
 			c.Close()
 		}
 		return err
-	})
+	}))
 }
 
 // clients lists the client names connected to the instance.

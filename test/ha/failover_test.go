@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ampsflume/internal/poll"
 )
 
 const (
@@ -23,12 +25,12 @@ const (
 func runFailover(t *testing.T, withPublisher bool) {
 	a, b := startPair(t)
 	ag := startAgent(t, a.uri(), b.uri())
-	poll(t, "source connected to A", 20*time.Second, func() error {
+	poll.Until(t, 20*time.Second, poll.Named("source connected to A", func() error {
 		if !a.has("FlumeHA") {
 			return fmt.Errorf("not yet")
 		}
 		return nil
-	})
+	}))
 	msgs := filepath.Join(t.TempDir(), "messages.json")
 	writeMessages(t, msgs, messages)
 	servers := b.server() + "," + a.server()
@@ -40,13 +42,13 @@ func runFailover(t *testing.T, withPublisher bool) {
 	for k := 0; k < kills; k++ {
 		// Kill once the output has grown by a share of the stream.
 		target := (k + 1) * messages / (kills + 2)
-		poll(t, "output before kill", 30*time.Second, func() error {
+		poll.Until(t, 30*time.Second, poll.Named("output before kill", func() error {
 			ids, err := ag.output()
 			if err != nil || len(ids) < target {
 				return fmt.Errorf("%d lines, waiting for %d (%v)", len(ids), target, err)
 			}
 			return nil
-		})
+		}))
 		// (a) kills the source's instance; (b) the publisher's (where the
 		// source is too, at first).
 		who := "FlumeHA"
@@ -54,7 +56,7 @@ func runFailover(t *testing.T, withPublisher bool) {
 			who = "ha-publisher"
 		}
 		var victim *instance
-		poll(t, who+" connected", 20*time.Second, func() error {
+		poll.Until(t, 20*time.Second, poll.Named(who+" connected", func() error {
 			for _, in := range []*instance{a, b} {
 				if in.has(who) {
 					victim = in
@@ -62,16 +64,16 @@ func runFailover(t *testing.T, withPublisher bool) {
 				}
 			}
 			return fmt.Errorf("%s on no instance", who)
-		})
+		}))
 		before, _ := ag.output()
 		victim.p.kill()
-		poll(t, "delivery by the surviving instance", 30*time.Second, func() error {
+		poll.Until(t, 30*time.Second, poll.Named("delivery by the surviving instance", func() error {
 			ids, _ := ag.output()
 			if len(ids) <= len(before) && !pub.exited() {
 				return fmt.Errorf("output stuck at %d", len(ids))
 			}
 			return nil
-		})
+		}))
 		victim.start(t)
 	}
 	select {
@@ -82,13 +84,13 @@ func runFailover(t *testing.T, withPublisher bool) {
 	if !pub.cmd.ProcessState.Success() || !strings.Contains(pub.out.String(), "total messages published: "+strconv.Itoa(messages)) {
 		t.Fatalf("spark publish: %v\n%s", pub.cmd.ProcessState, pub.out.String())
 	}
-	poll(t, "every message in the output exactly once", 30*time.Second, func() error {
+	poll.Until(t, 30*time.Second, poll.Named("every message in the output exactly once", func() error {
 		ids, err := ag.output()
 		if err != nil {
 			return err
 		}
 		return exactlyOnce(ids, messages)
-	})
+	}))
 	// Nothing more arrives afterwards (a late duplicate would).
 	ag.p.cmd.Process.Signal(os.Interrupt)
 	select {
@@ -126,7 +128,7 @@ func TestPeerCatchUp(t *testing.T) {
 		t.Fatalf("spark publish: %v\n%s", err, out)
 	}
 	b.start(t)
-	poll(t, "B's SOW complete", 30*time.Second, func() error {
+	poll.Until(t, 30*time.Second, poll.Named("B's SOW complete", func() error {
 		out, err := exec.Command(filepath.Join(binDir, "spark"), "sow", "-server", b.server(), "-topic", "Orders").CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("%v: %s", err, out)
@@ -136,7 +138,7 @@ func TestPeerCatchUp(t *testing.T) {
 			return fmt.Errorf("%d records", n)
 		}
 		return nil
-	})
+	}))
 	// And A, which took the publishes, has them once.
 	out, err = exec.Command(filepath.Join(binDir, "spark"), "sow", "-server", a.server(), "-topic", "Orders").CombinedOutput()
 	if n := strings.Count(string(out), `"id":`); err != nil || n != 1000 {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ampsflume/internal/poll"
 )
 
 // writeRange writes JSON messages with ids from..to-1.
@@ -82,35 +84,35 @@ func TestFailoverUnlistedPublisher(t *testing.T) {
 	publish(t, a.server(), "pubX", 0, k)
 
 	ag := startAgent(t, a.uri(), b.uri())
-	poll(t, "X's messages in the output", 30*time.Second, func() error {
+	poll.Until(t, 30*time.Second, poll.Named("X's messages in the output", func() error {
 		ids, err := ag.output()
 		if err != nil {
 			return err
 		}
 		return exactlyOnce(ids, k)
-	})
+	}))
 	ag.stop(t)
 
 	b.start(t)
 	for _, in := range []*instance{a, b} {
-		poll(t, in.name+" has both publishers' messages", 30*time.Second, func() error {
+		poll.Until(t, 30*time.Second, poll.Named(in.name+" has both publishers' messages", func() error {
 			n, err := in.sowCount()
 			if err == nil && n != 2*k {
 				err = fmt.Errorf("%d records", n)
 			}
 			return err
-		})
+		}))
 	}
 	a.p.kill()
 
 	ag.restart(t)
-	poll(t, "every message in the output exactly once", 30*time.Second, func() error {
+	poll.Until(t, 30*time.Second, poll.Named("every message in the output exactly once", func() error {
 		ids, err := ag.output()
 		if err != nil {
 			return err
 		}
 		return exactlyOnce(ids, 2*k)
-	})
+	}))
 	ag.stop(t)
 	ids, _ := ag.output()
 	if err := exactlyOnce(ids, 2*k); err != nil {

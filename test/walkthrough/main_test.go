@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -48,22 +47,6 @@ func testMain(m *testing.M) int {
 		}
 	}
 	return code
-}
-
-// checkFor polls cond every interval until it holds or total has passed.
-func checkFor(t testing.TB, what string, total, interval time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %v", what, total, err)
-		}
-		time.Sleep(interval)
-	}
 }
 
 // syncBuffer is a bytes.Buffer safe for a process's output and a test

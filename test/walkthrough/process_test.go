@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ampsflume/internal/poll"
 )
 
 // proc is a command started by a test; Cleanup kills it if the test did not
@@ -227,7 +229,7 @@ func TestWalkthroughProcesses(t *testing.T) {
 	server := fmt.Sprintf("localhost:%d", port)
 
 	amps := startProc(t, work, "ampserver", "amps-config.xml")
-	checkFor(t, "ampserver accepting connections", 15*time.Second, 20*time.Millisecond, func() error {
+	poll.Until(t, 15*time.Second, poll.Named("ampserver accepting connections", func() error {
 		if amps.exited() {
 			t.Fatalf("ampserver exited: %v", amps.err)
 		}
@@ -236,19 +238,19 @@ func TestWalkthroughProcesses(t *testing.T) {
 			c.Close()
 		}
 		return err
-	})
+	}))
 	flume := startProc(t, work, "flume-ng", "agent", "-Xmx512m", "-c", "conf/", "-f", "conf/flume-conf.properties", "-n", "agent", "-Dflume.root.logger=INFO,console")
 	watcher := startProc(t, work, "spark", "sow_and_subscribe", "-server", server, "-topic", "Orders",
 		"-filter", "/symbol IN ('IBM', 'MSFT')",
 		"-opts", "projection=[/symbol,avg(/price) as /avg_price,avg(/price*/qty) as /avg_total],grouping=[/symbol],conflation=1s")
-	checkFor(t, "the agent's and spark's subscriptions", 30*time.Second, 20*time.Millisecond, func() error {
+	poll.Until(t, 30*time.Second, poll.Named("the agent's and spark's subscriptions", func() error {
 		for _, p := range []*proc{amps, flume, watcher} {
 			if p.exited() {
 				t.Fatalf("%s exited: %v", p.name, p.err)
 			}
 		}
 		return subscribed(adminPort, "FlumeClient", "spark-")
-	})
+	}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -263,7 +265,7 @@ func TestWalkthroughProcesses(t *testing.T) {
 	}
 
 	want := countLines(expected)
-	checkFor(t, "the expected lines in the sink directory and from spark", 40*time.Second, 50*time.Millisecond, func() error {
+	poll.Until(t, 40*time.Second, poll.Named("the expected lines in the sink directory and from spark", func() error {
 		got, err := readDir(out)
 		if err != nil {
 			return err
@@ -272,7 +274,7 @@ func TestWalkthroughProcesses(t *testing.T) {
 			return fmt.Errorf("%d lines in %s and %d from spark, want %d", n, out, m, want)
 		}
 		return nil
-	})
+	}))
 
 	flume.stop(t)
 	watcher.stop(t)
