@@ -88,9 +88,12 @@ type client struct {
 	queuedTotal int64
 	sentTotal   int64
 	retired     []retiredBlock
+	// writing is the part of outBytes the writer has taken and is writing.
 	// drained, when set, is closed by the writer once at most drainAt
-	// bytes are queued: a producer that paces itself on the queue (bookmark
-	// replay, waitQueued) sleeps on it instead of polling.
+	// bytes wait behind what it is writing: a producer that paces itself on
+	// the queue (bookmark replay, waitQueued) sleeps on it instead of
+	// polling.
+	writing int
 	drained chan struct{}
 	drainAt int
 
@@ -432,7 +435,16 @@ func (c *client) queuedBytes() int {
 	return c.outBytes
 }
 
-// waitQueued blocks until at most n bytes are queued or being written; it
+// waitingBytes is the size of the messages queued behind those the writer
+// is writing.
+func (c *client) waitingBytes() int {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	return c.outBytes - c.writing
+}
+
+// waitQueued blocks until at most n bytes wait behind what the writer is
+// writing (so that it finds a full batch when it is done, and no more); it
 // reports false if the session ended first.
 func (c *client) waitQueued(n int) bool {
 	for {
@@ -441,7 +453,7 @@ func (c *client) waitQueued(n int) bool {
 			c.outMu.Unlock()
 			return false
 		}
-		if c.outBytes <= n {
+		if c.outBytes-c.writing <= n {
 			c.outMu.Unlock()
 			return true
 		}
@@ -474,13 +486,18 @@ func (c *client) writeLoop() {
 			c.outMu.Lock()
 			batch, c.out = c.out, batch[:0]
 			c.tailOpen = false
-			c.outMu.Unlock()
-			if len(batch) == 0 {
-				break
-			}
 			n := 0
 			for _, f := range batch {
 				n += len(f)
+			}
+			c.writing = n
+			if c.drained != nil && c.outBytes-c.writing <= c.drainAt {
+				close(c.drained)
+				c.drained = nil
+			}
+			c.outMu.Unlock()
+			if len(batch) == 0 {
+				break
 			}
 			if err := c.conn.writeFrames(batch); err != nil {
 				c.close("write: " + err.Error())
@@ -490,10 +507,7 @@ func (c *client) writeLoop() {
 			c.outMu.Lock()
 			if !c.closed {
 				c.sentLocked(n)
-				if c.drained != nil && c.outBytes <= c.drainAt {
-					close(c.drained)
-					c.drained = nil
-				}
+				c.writing = 0
 			}
 			c.outMu.Unlock()
 		}

@@ -293,19 +293,20 @@ func (s *Server) startReplay(sub *subscription, gen, from, limit uint64) {
 	}()
 }
 
-// replayQueueBound bounds what a replay lets queue up for its client.
-// Reading the journal is much faster than a client reads a socket: bounded
-// only by the slow-consumer limit, a replay kept the client's outbound
-// queue near half of it (32 MiB by default), which with the garbage
-// collector's headroom on top was most of the server's memory during a
-// replay. A MiB still gives the writer large batches.
+// replayQueueBound bounds what a replay lets queue up for its client: what
+// the writer is writing plus what waits behind it. Reading the journal is
+// much faster than a client reads a socket: bounded only by the
+// slow-consumer limit, a replay kept the client's outbound queue near half
+// of it (32 MiB by default), which with the garbage collector's headroom on
+// top was most of the server's memory during a replay.
 const replayQueueBound = 1 << 20
 
-// replayHighWater is the outbound queue size above which replay waits for
-// the client to catch up (down to replayLowWater), so that a long replay
-// neither makes the client a slow consumer nor holds the client's whole
-// queue allowance in memory.
-func (s *Server) replayHighWater() int { return min(s.cfg.MaxOutboundBytes/2, replayQueueBound) }
+// replayHighWater is how much may wait behind the writer's current batch
+// before replay pauses, so that a long replay neither makes the client a
+// slow consumer nor holds the client's whole queue allowance in memory.
+// The replay resumes (replayLowWater) when the writer takes the batch, so
+// that the writer always finds a full one.
+func (s *Server) replayHighWater() int { return min(s.cfg.MaxOutboundBytes/2, replayQueueBound) / 2 }
 
 // replayLowWater is where a paused replay resumes.
 func (s *Server) replayLowWater() int { return s.replayHighWater() / 2 }
@@ -348,7 +349,7 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		if !pacer.wait(rec, c.done) {
 			return
 		}
-		if c.queuedBytes() > s.replayHighWater() && !c.waitQueued(s.replayLowWater()) {
+		if c.waitingBytes() > s.replayHighWater() && !c.waitQueued(s.replayLowWater()) {
 			return
 		}
 		scratch = s.appendBookmarkOf(scratch[:0], rec)
@@ -404,7 +405,7 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 			if d.seq != 0 && d.seq < limit {
 				continue // replayed from the journal
 			}
-			if c.queuedBytes() > s.replayHighWater() && !c.waitQueued(s.replayLowWater()) {
+			if c.waitingBytes() > s.replayHighWater() && !c.waitQueued(s.replayLowWater()) {
 				return
 			}
 			rp.mu.Lock()

@@ -569,7 +569,7 @@ func TestReplayToASlowReaderIsBounded(t *testing.T) {
 		return false
 	})
 	frame := size + 512
-	bound := replayQueueBound + frame
+	bound := replayQueueBound + 2*frame // a frame past the mark, in the batch being written and behind it
 	paused := func() bool {
 		c.outMu.Lock()
 		defer c.outMu.Unlock()
