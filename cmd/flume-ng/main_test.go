@@ -14,12 +14,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"ampsflume/internal/buildbin"
+	"ampsflume/internal/childproc"
 	"ampsflume/internal/poll"
 )
 
@@ -27,24 +26,6 @@ var binary string
 
 func TestMain(m *testing.M) {
 	os.Exit(buildbin.Main(m, func(s buildbin.Set) { binary = s.Path("flume-ng") }, false, "cmd/flume-ng"))
-}
-
-// lockedBuffer collects a child's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // readLines returns every line of every file in dir, files in name order.
@@ -105,19 +86,7 @@ agent.sinks.files.sink.batchSize = 1000
 	cmd := exec.Command(binary, "agent", "-Xmx512m", "-c", conf, "-f", file, "-n", "agent",
 		"-Dflume.root.logger=INFO,console", "-Dflume.monitoring.type=http", "-Dflume.monitoring.port=0")
 	cmd.Env = append(os.Environ(), "FLUME_E2E_OUT="+out)
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
+	p := childproc.Start(t, cmd, nil)
 
 	want := make([]string, total)
 	for i := range want {
@@ -129,7 +98,7 @@ agent.sinks.files.sink.batchSize = 1000
 			return err
 		}
 		if len(got) != total {
-			return fmt.Errorf("%d lines, want %d; stderr:\n%s", len(got), total, stderr.String())
+			return fmt.Errorf("%d lines, want %d; stderr:\n%s", len(got), total, p.Log())
 		}
 		for i := range got {
 			if got[i] != want[i] {
@@ -139,9 +108,9 @@ agent.sinks.files.sink.batchSize = 1000
 		return nil
 	})
 
-	addr := regexp.MustCompile(`"monitoring started" type=http addr=(\S+)`).FindStringSubmatch(stderr.String())
+	addr := regexp.MustCompile(`"monitoring started" type=http addr=(\S+)`).FindStringSubmatch(p.Log())
 	if addr == nil {
-		t.Fatalf("no monitoring address in:\n%s", stderr.String())
+		t.Fatalf("no monitoring address in:\n%s", p.Log())
 	}
 	if !strings.HasPrefix(addr[1], "127.0.0.1:") {
 		t.Fatalf("monitor bound to %s", addr[1])
@@ -164,26 +133,16 @@ agent.sinks.files.sink.batchSize = 1000
 		return nil
 	})
 	http.DefaultClient.CloseIdleConnections()
-	if !strings.Contains(stderr.String(), "JVM option ignored") {
-		t.Errorf("-Xmx512m not reported as ignored:\n%s", stderr.String())
+	if !strings.Contains(p.Log(), "JVM option ignored") {
+		t.Errorf("-Xmx512m not reported as ignored:\n%s", p.Log())
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("agent did not stop on SIGTERM:\n%s", stderr.String())
-	}
+	p.Stop(t, 20*time.Second)
 	if got, _ := readLines(out); len(got) != total {
 		t.Fatalf("after stop: %d lines", len(got))
 	}
-	if !strings.Contains(stderr.String(), "agent stopped") {
-		t.Fatalf("no clean stop:\n%s", stderr.String())
+	if !strings.Contains(p.Log(), "agent stopped") {
+		t.Fatalf("no clean stop:\n%s", p.Log())
 	}
 }
 
@@ -220,24 +179,12 @@ func TestReloadOnChange(t *testing.T) {
 	file := filepath.Join(dir, "f.properties")
 	os.WriteFile(file, []byte(conf(out1, "")), 0o644)
 	cmd := exec.Command(binary, "agent", "-n", "a", "-f", file, "-i", "1")
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
+	p := childproc.Start(t, cmd, nil)
 	lines := func(dir string, n int) func() error {
 		return func() error {
 			got, err := readLines(dir)
 			if err != nil || len(got) != n {
-				return fmt.Errorf("%s: %d lines (%v), want %d\n%s", dir, len(got), err, n, stderr.String())
+				return fmt.Errorf("%s: %d lines (%v), want %d\n%s", dir, len(got), err, n, p.Log())
 			}
 			return nil
 		}
@@ -250,22 +197,14 @@ func TestReloadOnChange(t *testing.T) {
 	}
 	bump(conf(out2, "a.channels.c.capacity = lots\n"))
 	poll.Until(t, 20*time.Second, func() error {
-		if !strings.Contains(stderr.String(), "new configuration refused") || !strings.Contains(stderr.String(), `key "capacity"`) {
-			return fmt.Errorf("no refusal:\n%s", stderr.String())
+		if !strings.Contains(p.Log(), "new configuration refused") || !strings.Contains(p.Log(), `key "capacity"`) {
+			return fmt.Errorf("no refusal:\n%s", p.Log())
 		}
 		return nil
 	})
 	bump(conf(out2, "a.channels.c.capacity = 500\n"))
 	poll.Until(t, 20*time.Second, lines(out2, 100))
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("no stop")
-	}
+	p.Stop(t, 20*time.Second)
 }
 
 // TestLogFormat: every line the agent writes to stderr, the engine's and the
@@ -290,25 +229,13 @@ a.sinks.log.channel = c
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, "agent", "-n", "a", "-f", file, "--no-reload-conf", "-Dflume.root.logger=DEBUG,console")
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
+	p := childproc.Start(t, cmd, nil)
 	listening := regexp.MustCompile(`"netcat source listening" .*addr=(\S+)`)
 	var addr string
 	poll.Until(t, 20*time.Second, func() error {
-		m := listening.FindStringSubmatch(stderr.String())
+		m := listening.FindStringSubmatch(p.Log())
 		if m == nil {
-			return fmt.Errorf("no listening line in:\n%s", stderr.String())
+			return fmt.Errorf("no listening line in:\n%s", p.Log())
 		}
 		addr = m[1]
 		return nil
@@ -324,31 +251,23 @@ a.sinks.log.channel = c
 		t.Fatalf("netcat answered %q, %v", ack, err)
 	}
 	poll.Until(t, 20*time.Second, func() error {
-		if !strings.Contains(stderr.String(), `msg="Event: { headers:{} body: 68 65 6C 6C 6F`) {
-			return fmt.Errorf("no logged event in:\n%s", stderr.String())
+		if !strings.Contains(p.Log(), `msg="Event: { headers:{} body: 68 65 6C 6C 6F`) {
+			return fmt.Errorf("no logged event in:\n%s", p.Log())
 		}
 		return nil
 	})
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("agent did not stop on SIGTERM within 20 s (the channel's keep-alive is 30 s):\n%s", stderr.String())
-	}
+	// Within less than the channel's keep-alive (30 s): stopping must not
+	// wait it out.
+	p.Stop(t, 20*time.Second)
 	line := regexp.MustCompile(`^time=\S+ level=(DEBUG|INFO|WARN|ERROR) msg=`)
-	for _, l := range strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n") {
+	for _, l := range strings.Split(strings.TrimRight(p.Log(), "\n"), "\n") {
 		if !line.MatchString(l) {
 			t.Errorf("line not in the agent's log format: %q", l)
 		}
 	}
 	for _, want := range []string{"source=nc", "sink=log", "agent stopped"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("no %q in:\n%s", want, stderr.String())
+		if !strings.Contains(p.Log(), want) {
+			t.Errorf("no %q in:\n%s", want, p.Log())
 		}
 	}
 }
