@@ -1,6 +1,8 @@
 package ampserver
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -454,4 +456,46 @@ func TestExpirationViews(t *testing.T) {
 	clk.Advance(10 * time.Second)
 	got, matches := sowState(t, c, "BySymbol")
 	require(t, got == "" && matches == 0, "view after 20 s:\n%s", got)
+}
+
+func FuzzParseExpiration(f *testing.F) {
+	for _, s := range []string{"30s", "enabled", "disabled", "0", "1.5d", "2w", "45", "-1s", "1e9h", "0.0000000001s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		ttl, enabled, err := parseExpiration(v)
+		if err != nil {
+			if ttl != 0 || enabled {
+				t.Fatalf("%q: error %v with %v, %v", v, err, ttl, enabled)
+			}
+			return
+		}
+		if ttl < 0 || (ttl > 0 && !enabled) {
+			t.Fatalf("%q: lifetime %v, enabled %v", v, ttl, enabled)
+		}
+	})
+}
+
+// FuzzSOWReplay: any file content loads without a panic, and the expiry
+// index covers only records the store holds.
+func FuzzSOWReplay(f *testing.F) {
+	var seed []byte
+	seed = appendRecordEntry(seed, opPut, "1", "20240101T000000.000000Z", 0, []byte(`{"a":1}`))
+	seed = appendRecordEntry(seed, opPut, "2", "20240101T000000.000000Z", 1_700_000_000e9, []byte(`{"a":2}`))
+	seed = appendRecordEntry(seed, opDel, "1", "", 0, nil)
+	seed = appendRecordEntry(seed, opPut, "2", "20240101T000000.000000Z", 0, []byte(`{"a":3}`))
+	f.Add(seed)
+	f.Add(seed[:len(seed)-3])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := newMemStore()
+		_ = s.replay(bufio.NewReader(bytes.NewReader(b)))
+		if len(s.exp.heap) != len(s.exp.byKey) {
+			t.Fatalf("heap %d entries, index %d", len(s.exp.heap), len(s.exp.byKey))
+		}
+		for key, e := range s.exp.byKey {
+			if s.records[key] == nil || e.at == 0 || s.exp.heap[e.idx] != e {
+				t.Fatalf("expiry entry %+v without its record", e)
+			}
+		}
+	})
 }

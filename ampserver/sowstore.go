@@ -92,8 +92,8 @@ func (s *sowStore) replay(r *bufio.Reader) error {
 		if n > 1<<30 {
 			return nil
 		}
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r, body); err != nil {
+		body, err := readBody(r, int(n))
+		if err != nil {
 			return nil // torn tail
 		}
 		if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(hdr[:]) {
@@ -120,6 +120,22 @@ func (s *sowStore) replay(r *bufio.Reader) error {
 			s.exp.set(key, 0)
 		}
 	}
+}
+
+// readBody reads an entry body of n bytes. A large n is read as the bytes
+// arrive, so that a corrupt length in a small torn tail does not allocate
+// up to a gigabyte first.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	if n <= 64<<10 {
+		body := make([]byte, n)
+		_, err := io.ReadFull(r, body)
+		return body, err
+	}
+	body, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err == nil && len(body) < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return body, err
 }
 
 func decodeEntry(b []byte) (op byte, key, ts string, data []byte, ok bool) {
