@@ -23,18 +23,34 @@ func (realClock) AfterFunc(d time.Duration, f func()) Timer {
 	return time.AfterFunc(d, f)
 }
 
-// wallClock reads the wall clock for one publisher of timestamps (a
-// topic, under its lock) at the cost of a monotonic clock reading:
-// time.Now reads both clocks, and was a tenth of a fan-out's publish. The
-// wall time is the last time.Now plus the monotonic time elapsed since,
-// which is what time.Now would say unless the wall clock was set in
+// wallClock gives the times of one series of publishes (a topic's, under
+// its lock) with the real clock: the time a publish's frame was read
+// (readClock), never before the time of an earlier publish of the series.
+// Without a read time it reads the clock at the cost of a monotonic
+// reading (time.Now reads both clocks, and a clock reading cost a tenth of
+// a fanned-out publish): the last time.Now plus the monotonic time elapsed
+// since, which is what time.Now would say unless the wall clock was set in
 // between; it is read again every wallResync, so a step of the system
 // clock shows within that. Not safe for concurrent use.
 type wallClock struct {
 	base time.Time // a time.Now reading, with its monotonic part
+	last time.Time // the last time given
 }
 
 const wallResync = 10 * time.Millisecond
+
+// at returns the time of a publish whose frame was read at read (zero:
+// unknown).
+func (w *wallClock) at(read time.Time) time.Time {
+	if read.IsZero() {
+		read = w.now()
+	}
+	if read.Before(w.last) {
+		return w.last
+	}
+	w.last = read
+	return read
+}
 
 func (w *wallClock) now() time.Time {
 	if !w.base.IsZero() {

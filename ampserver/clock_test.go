@@ -2,6 +2,7 @@ package ampserver
 
 import (
 	"math/rand/v2"
+	"net"
 	"testing"
 	"time"
 )
@@ -82,5 +83,38 @@ func TestWallClockFollowsTimeNow(t *testing.T) {
 			t.Fatalf("reading %d: %v before the previous %v", i, got, last)
 		}
 		last = got
+	}
+}
+
+// A series of publish times never goes backwards, whatever the order of
+// the read times it is given; a publish without one is stamped now.
+func TestWallClockAtIsMonotonic(t *testing.T) {
+	base := time.Now()
+	var w wallClock
+	reads := []time.Duration{5, 3, 7, 7, 1, 9}
+	want := []time.Duration{5, 5, 7, 7, 7, 9}
+	for i, r := range reads {
+		if got := w.at(base.Add(r * time.Microsecond)); !got.Equal(base.Add(want[i] * time.Microsecond)) {
+			t.Fatalf("read %d (+%dµs): got +%v, want +%dµs", i, r, got.Sub(base), want[i])
+		}
+	}
+	before := time.Now()
+	if got := w.at(time.Time{}); got.Before(before) {
+		t.Fatalf("no read time: got %v, before the call at %v", got, before)
+	}
+}
+
+// readClock notes the time of every read that returned data.
+func TestReadClockNotesReads(t *testing.T) {
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	rc := readClock{Conn: a}
+	go b.Write([]byte("x"))
+	before := time.Now()
+	if _, err := rc.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if rc.at.Before(before) || rc.at.After(time.Now()) {
+		t.Fatalf("read at %v, not within the call", rc.at)
 	}
 }

@@ -24,18 +24,41 @@ type transportConn interface {
 	// inputReady tells whether the next frame is already buffered (reading
 	// it will not wait for the peer).
 	inputReady() bool
+	// readAt is when the read that brought the frames being processed
+	// returned (the zero Time when the transport does not say).
+	readAt() time.Time
 }
 
 // streamConn is the amps protocol over a byte stream (TCP or TLS).
 type streamConn struct {
 	nc  net.Conn
+	rc  readClock
 	r   *wire.Reader
 	bw  *bufio.Writer
 	buf net.Buffers
 }
 
 func newStreamConn(nc net.Conn, maxFrame int) *streamConn {
-	return &streamConn{nc: nc, r: wire.NewReader(bufio.NewReaderSize(nc, 64<<10), maxFrame)}
+	c := &streamConn{nc: nc, rc: readClock{Conn: nc}}
+	c.r = wire.NewReader(bufio.NewReaderSize(&c.rc, 64<<10), maxFrame)
+	return c
+}
+
+// readClock notes when each read from the connection returns: publishes
+// are stamped with the time their frame was read, one clock reading per
+// read instead of one per publish (a clock reading cost as much as a
+// tenth of a fanned-out publish). Reading goroutine only.
+type readClock struct {
+	net.Conn
+	at time.Time
+}
+
+func (r *readClock) Read(p []byte) (int, error) {
+	n, err := r.Conn.Read(p)
+	if n > 0 {
+		r.at = time.Now()
+	}
+	return n, err
 }
 
 func (c *streamConn) readFrame() ([]byte, error) { return c.r.Next() }
@@ -47,6 +70,7 @@ func (c *streamConn) writeFrames(frames [][]byte) error {
 func (c *streamConn) close() error       { return c.nc.Close() }
 func (c *streamConn) remoteAddr() string { return c.nc.RemoteAddr().String() }
 func (c *streamConn) inputReady() bool   { return c.r.Ready() }
+func (c *streamConn) readAt() time.Time  { return c.rc.at }
 
 // client is one connected session.
 type client struct {

@@ -38,18 +38,20 @@ func appendDeliveryHead(dst []byte, d *Delivery) []byte {
 }
 
 // appendDeliveryTail appends the header fields after the subscription ids
-// and closes the header. A non-nil ts stands for d.Timestamp.
-func appendDeliveryTail(dst []byte, d *Delivery, ts []byte) []byte {
+// and closes the header.
+func appendDeliveryTail(dst []byte, d *Delivery) []byte {
 	if d.Bookmark != "" {
 		dst = appendField(dst, `,"bm":`, d.Bookmark)
 	}
-	if ts != nil {
-		if len(ts) > 0 {
-			dst = appendFieldBytes(dst, `,"ts":`, ts)
-		}
-	} else if d.Timestamp != "" {
+	if d.Timestamp != "" {
 		dst = appendField(dst, `,"ts":`, d.Timestamp)
 	}
+	return appendDeliveryEnd(dst, d)
+}
+
+// appendDeliveryEnd appends the header fields after the timestamp and
+// closes the header.
+func appendDeliveryEnd(dst []byte, d *Delivery) []byte {
 	if d.SowKey != "" {
 		dst = appendField(dst, `,"k":`, d.SowKey)
 	}
@@ -74,19 +76,6 @@ func appendField(dst []byte, key, v string) []byte {
 	return append(dst, '"')
 }
 
-// appendFieldBytes is appendField for a value in bytes.
-func appendFieldBytes(dst []byte, key string, v []byte) []byte {
-	dst = append(dst, key...)
-	for _, c := range v {
-		if c < 0x20 || c == '"' || c == '\\' {
-			return wire.AppendQuoted(dst, string(v))
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, v...)
-	return append(dst, '"')
-}
-
 // appendDeliveryFrame appends the whole frame of d for the subscription
 // whose encoded ids are idPart: what wire.AppendFrame writes for
 // deliveryHeader.
@@ -95,7 +84,7 @@ func appendDeliveryFrame(dst []byte, d *Delivery, idPart []byte) []byte {
 	dst = append(dst, 0, 0, 0, 0)
 	dst = appendDeliveryHead(dst, d)
 	dst = append(dst, idPart...)
-	dst = appendDeliveryTail(dst, d, nil)
+	dst = appendDeliveryTail(dst, d)
 	dst = append(dst, d.Data...)
 	binary.BigEndian.PutUint32(dst[off:], uint32(len(dst)-off-4))
 	return dst
@@ -109,18 +98,42 @@ type deliveryEnc struct {
 	head  int    // buf[:head] goes before the ids, buf[head:] after
 	topic string // the topic buf[:head] was encoded for
 	data  []byte
+	// The tail buf[head:] holds these values and, at buf[tsAt:], a
+	// timestamp of tsLen bytes (tsAt 0: no valid tail). A publish that
+	// differs from the previous one only in its timestamp, the usual case
+	// on a topic without a SOW, overwrites those bytes in place.
+	bm, k, x    string
+	tsAt, tsLen int
 }
 
 // reset encodes the header of d, whose timestamp is ts (d.Timestamp is
 // not read: a publish makes that string only for the deliveries that may
-// keep it).
+// keep it). ts is a timestamp as stampCache formats it, which has no
+// character that JSON escapes.
 func (e *deliveryEnc) reset(d *Delivery, ts []byte) {
+	e.data = d.Data
 	if e.head == 0 || d.Topic != e.topic {
 		e.buf = appendDeliveryHead(e.buf[:0], d)
 		e.head, e.topic = len(e.buf), d.Topic
+		e.tsAt = 0
 	}
-	e.buf = appendDeliveryTail(e.buf[:e.head], d, ts)
-	e.data = d.Data
+	if e.tsAt > 0 && len(ts) == e.tsLen && d.Bookmark == e.bm && d.SowKey == e.k && d.CorrelationID == e.x {
+		copy(e.buf[e.tsAt:], ts)
+		return
+	}
+	dst := e.buf[:e.head]
+	if d.Bookmark != "" {
+		dst = appendField(dst, `,"bm":`, d.Bookmark)
+	}
+	e.tsAt = 0
+	if len(ts) > 0 {
+		dst = append(dst, `,"ts":"`...)
+		e.tsAt, e.tsLen = len(dst), len(ts)
+		dst = append(dst, ts...)
+		dst = append(dst, '"')
+	}
+	e.buf = appendDeliveryEnd(dst, d)
+	e.bm, e.k, e.x = d.Bookmark, d.SowKey, d.CorrelationID
 }
 
 // frameLen is the length of the frame for a subscription, prefix included.

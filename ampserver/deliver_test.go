@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"testing"
+	"time"
 
 	"ampsflume/amps/wire"
 	"ampsflume/filter"
@@ -17,13 +18,24 @@ func TestDeliveryFrameMatchesAppendFrame(t *testing.T) {
 	pieces := []string{"", "Orders", "a\"b", `back\slash`, "tab\there", "ctl\x01", "é", "20261127T095337.123456Z", "12345678901234567890", "x,y"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func() string { return pieces[rng.IntN(len(pieces))] }
-	var enc deliveryEnc
-	for i := 0; i < 2000; i++ {
-		topic := "Orders" // mostly the same topic, as on a topic's fan-out
-		if rng.IntN(4) == 0 {
-			topic = pick()
+	// deliveryEnc is given timestamps only, mostly of one length, and is
+	// reused from publish to publish as a topic does.
+	stamp := func() string {
+		if rng.IntN(8) == 0 {
+			return timestamp(time.Date(10000+rng.IntN(100000), 1, 1, 0, 0, 0, 0, time.UTC))
 		}
-		d := Delivery{Topic: topic, SowKey: pick(), Timestamp: pick(), CorrelationID: pick(), Bookmark: pick(), Data: []byte(pick())}
+		return timestamp(time.Unix(rng.Int64N(1<<34), rng.Int64N(1e9)))
+	}
+	var enc deliveryEnc
+	var d Delivery
+	for i := 0; i < 5000; i++ {
+		if i == 0 || rng.IntN(2) == 0 {
+			topic := "Orders" // mostly the same topic, as on a topic's fan-out
+			if rng.IntN(4) == 0 {
+				topic = pick()
+			}
+			d = Delivery{Topic: topic, SowKey: pick(), Timestamp: pick(), CorrelationID: pick(), Bookmark: pick(), Data: []byte(pick())}
+		} // else: the next publish differs in its timestamp only
 		sub := &subscription{id: pick()}
 		if sub.id == "" {
 			sub.id = "s"
@@ -34,6 +46,9 @@ func TestDeliveryFrameMatchesAppendFrame(t *testing.T) {
 		if got := appendDeliveryFrame([]byte("prefix"), &d, idPart); !bytes.Equal(got, want) {
 			t.Fatalf("appendDeliveryFrame(%+v, %q):\n got %q\nwant %q", d, sub.id, got, want)
 		}
+		d.Timestamp = stamp()
+		h = (&Server{}).deliveryHeader(sub, &d)
+		want = wire.AppendFrame([]byte("prefix"), &h, d.Data)
 		enc.reset(&d, []byte(d.Timestamp))
 		got := enc.appendFrame([]byte("prefix"), idPart)
 		if !bytes.Equal(got, want) {

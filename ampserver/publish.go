@@ -48,7 +48,7 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 	t.mu.Lock()
 	var now time.Time
 	if _, real := s.clock.(realClock); real {
-		now = t.wall.now()
+		now = t.wall.at(c.conn.readAt())
 	} else {
 		now = s.clock.Now()
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"ampsflume/amps/wire"
 
@@ -153,3 +154,4 @@ func (c *wsConn) close() error {
 
 func (c *wsConn) remoteAddr() string { return c.remote }
 func (c *wsConn) inputReady() bool   { return false }
+func (c *wsConn) readAt() time.Time  { return time.Time{} }
