@@ -9,6 +9,9 @@
 // whenever the timestamp changes. An existing file is never overwritten or
 // appended to: a clashing name is skipped.
 //
+// Events are written by the line serializers of package serializer (text,
+// the default, or header_and_text), through a 64 KiB buffer.
+//
 // Guarantees: each Process call writes one transaction's batch, flushes it
 // (and fsyncs it when sink.fsync is true) and only then commits, so an event
 // leaves the channel only once it is in the file (at least in the page cache
