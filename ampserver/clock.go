@@ -93,9 +93,10 @@ func timestamp(t time.Time) string {
 // time of day are written again only when the second changes, the
 // microseconds every time. Not safe for concurrent use.
 type stampCache struct {
-	sec int64
-	ok  bool
-	buf [len(timestampLayout)]byte
+	sec   int64
+	micro int // the microseconds in buf
+	ok    bool
+	buf   [len(timestampLayout)]byte
 }
 
 // format returns timestamp(t)'s bytes, valid until the next call.
@@ -107,10 +108,15 @@ func (c *stampCache) format(t time.Time) []byte {
 			return []byte(s) // a year beyond four digits
 		}
 		copy(c.buf[:], s)
-		c.sec, c.ok = sec, true
+		c.sec, c.micro, c.ok = sec, t.Nanosecond()/1000, true
 		return c.buf[:]
 	}
-	digits(c.buf[16:22], t.Nanosecond()/1000)
+	// Publishes read together share their time (readClock): the digits
+	// are often the same as last time.
+	if micro := t.Nanosecond() / 1000; micro != c.micro {
+		digits(c.buf[16:22], micro)
+		c.micro = micro
+	}
 	return c.buf[:]
 }
 

@@ -40,6 +40,10 @@ func TestStampCacheMatchesTimestamp(t *testing.T) {
 			tm = time.Unix(r.Int64N(1<<34), r.Int64N(1e9)) // anywhere
 		case 1:
 			tm = tm.Add(-time.Duration(r.Int64N(2e9))) // backwards, maybe across a second
+		case 2:
+			// the same instant again, as for publishes read together
+		case 3:
+			tm = tm.Add(time.Duration(r.Int64N(1000))) // maybe the same microsecond
 		default:
 			tm = tm.Add(time.Duration(r.Int64N(3e5))) // forwards, mostly the same second
 		}
