@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+
+	"go.uber.org/goleak"
 )
 
 // Race reports whether the running test binary was built with -race, for
@@ -64,17 +66,31 @@ func (s Set) Remove() {
 }
 
 // Main is the whole TestMain of a package whose tests only need the
-// commands: it builds them, hands the set to use, runs the tests and removes
-// the set. It returns the exit code for os.Exit.
+// commands: it builds them, hands the set to use, runs the tests, fails the
+// run if the tests left goroutines behind (a child's output copier or
+// waiter that nobody reaped, say) and removes the set. It returns the exit
+// code for os.Exit.
 func Main(m interface{ Run() int }, use func(Set), race bool, cmds ...string) int {
 	s, err := Build(race, cmds...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	return run(m, s, use)
+}
+
+// run is Main once the set is built.
+func run(m interface{ Run() int }, s Set, use func(Set)) int {
 	defer s.Remove()
 	use(s)
-	return m.Run()
+	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			return 1
+		}
+	}
+	return code
 }
 
 // goCommand is the go command of the toolchain running the tests: go test

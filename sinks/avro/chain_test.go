@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"ampsflume/internal/buildbin"
 	"ampsflume/internal/childproc"
 	"ampsflume/internal/poll"
@@ -21,21 +19,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	bins, err := buildbin.Build(false, "cmd/flume-ng")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bins.Path("flume-ng")
-	code := m.Run()
-	bins.Remove()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(buildbin.Main(m, func(s buildbin.Set) { binary = s.Path("flume-ng") }, false, "cmd/flume-ng"))
 }
 
 // startAgent writes conf to a file and runs flume-ng on it; the process is

@@ -12,12 +12,9 @@ package ha
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"sync"
 	"testing"
-
-	"go.uber.org/goleak"
 
 	"ampsflume/internal/buildbin"
 )
@@ -25,27 +22,11 @@ import (
 // binDir holds ampserver, flume-ng and spark, built by TestMain.
 var binDir string
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
-
-func testMain(m *testing.M) int {
-	// The commands are built without the race detector: these tests are
-	// about processes dying, and race builds would make the 2-core runs
-	// several times slower.
-	bins, err := buildbin.Build(false, "cmd/ampserver", "cmd/flume-ng", "cmd/spark")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer bins.Remove()
-	binDir = bins.Dir
-	code := m.Run()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-			return 1
-		}
-	}
-	return code
+func TestMain(m *testing.M) {
+	// The commands are built without the race detector: these tests are about
+	// processes dying, and race builds would make the 2-core runs several times
+	// slower.
+	os.Exit(buildbin.Main(m, func(s buildbin.Set) { binDir = s.Dir }, false, "cmd/ampserver", "cmd/flume-ng", "cmd/spark"))
 }
 
 // syncBuffer is a bytes.Buffer safe for a process writing and a test reading.

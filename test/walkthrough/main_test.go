@@ -14,8 +14,6 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"ampsflume/internal/buildbin"
 )
 
@@ -26,27 +24,9 @@ const exampleDir = "../../examples/amps-orders"
 var binDir string
 
 func TestMain(m *testing.M) {
-	os.Exit(testMain(m))
-}
-
-func testMain(m *testing.M) int {
-	// Built with the race detector when the tests are, so that a data race
-	// in a child process fails the run as well.
-	bins, err := buildbin.Build(buildbin.Race, "cmd/ampserver", "cmd/flume-ng", "cmd/spark")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer bins.Remove()
-	binDir = bins.Dir
-	code := m.Run()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-			return 1
-		}
-	}
-	return code
+	// The commands are built with the race detector when the tests are, so
+	// that a data race in a child process fails the run as well.
+	os.Exit(buildbin.Main(m, func(s buildbin.Set) { binDir = s.Dir }, buildbin.Race, "cmd/ampserver", "cmd/flume-ng", "cmd/spark"))
 }
 
 // syncBuffer is a bytes.Buffer safe for a process's output and a test
