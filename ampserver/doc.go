@@ -20,6 +20,9 @@
 //     much of the journal in memory.
 //   - Acks are sent only when requested, with the reason strings AMPS
 //     clients map to exceptions.
+//   - A message's timestamp (ts) is the time the server read its publish;
+//     the timestamps of one topic's messages never go backwards unless
+//     the system clock is set back.
 //
 // Subscription options (subext.go): aggregated subscriptions
 // (projection/grouping, a private view maintained incrementally from SOW
