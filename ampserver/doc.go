@@ -15,9 +15,9 @@
 //     bytes and a client past the bound is disconnected as a slow
 //     consumer. A malformed frame closes only that client's connection.
 //     A bookmark replay goes only as fast as its subscriber reads: it
-//     pauses while that client has more than 1 MiB queued (back-pressure,
-//     never a drop), so a replay neither disconnects a client nor holds
-//     much of the journal in memory.
+//     pauses rather than queue more than 8 MiB for that client
+//     (back-pressure, never a drop), so a replay neither disconnects a
+//     client nor holds much of the journal in memory.
 //   - Acks are sent only when requested, with the reason strings AMPS
 //     clients map to exceptions.
 //   - A message's timestamp (ts) is the time the server read its publish;

@@ -540,7 +540,7 @@ func TestPauseWhileAPublishIsHeld(t *testing.T) {
 // gets every message in order.
 func TestReplayToASlowReaderIsBounded(t *testing.T) {
 	s := startServer(t, journalConfig(t.TempDir()))
-	const n, size = 4000, 3500 // 14 MB: more than the socket buffers hold
+	const n, size = 7000, 3500 // 24 MB: more than the bound and the socket buffers hold
 	pad := strings.Repeat("x", size)
 	pub := ampsClient(t, s, "pub")
 	for i := 0; i < n; i++ {

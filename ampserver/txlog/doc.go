@@ -19,5 +19,9 @@
 //     highest sequence number that is on disk, in increasing order.
 //   - Open recovers from a crash: a torn or corrupt tail of the last segment
 //     is truncated; damage anywhere else is reported as an error.
+//   - Memory does not grow with the segments' size: Open and each Reader
+//     read a segment through a buffer of about 1 MiB (larger only for a
+//     record larger than that); a Log keeps a sparse index of each segment
+//     (one entry per 256 records).
 //   - Log is safe for concurrent use; a Reader belongs to one goroutine.
 package txlog

@@ -188,9 +188,8 @@ func (l *Log) scan(sg *segment, lastSeg bool) error {
 			rest := copy(buf[:cap(buf)], buf[pos:])
 			base += int64(pos)
 			buf, pos = buf[:rest], 0
-			need := max(int64(rest)+min(int64(scanChunk), size-read), frameLen(buf))
-			if need > int64(cap(buf)) {
-				nb := make([]byte, rest, need)
+			if fl := frameLen(buf); fl > int64(cap(buf)) {
+				nb := make([]byte, rest, fl) // a record larger than a chunk
 				copy(nb, buf)
 				buf = nb
 			}
