@@ -19,6 +19,13 @@
 //     left undiscarded for redelivery.
 //   - Events always have a header map; eventHeaders adds AMPS fields to it.
 //
+// An event's body is the payload copy the AMPS client made for its message,
+// not a second copy. The client carves those copies from 16 KiB blocks, so
+// an event held long after the events that shared its block were drained
+// (for example the few an interceptor lets through into a backed-up memory
+// channel) keeps the whole block in memory, not just its own bytes; a
+// memory channel's byteCapacity counts the bodies only.
+//
 // Exactly-once mode (exactlyOnce = true, with bookmarkLog, subscriptionId
 // and command subscribe) puts every message's bookmark in the header named
 // by exactlyOnce.header (ampsBookmark by default), whatever eventHeaders
