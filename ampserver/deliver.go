@@ -163,10 +163,11 @@ const (
 )
 
 // eqFilter is the fast form of a filter `/name = 'literal'`: a top-level
-// field compared with a string literal. Only a plain JSON string (no
-// escapes, not empty) or a missing field is decided here; anything else (a
-// number, an array, an escaped string, a malformed document) is left to
-// the compiled filter, so results never differ.
+// field compared with a string literal, indexed by a topic's route
+// (route.go). Only a plain JSON string (no escapes, not empty) or a
+// missing field is decided by the index; anything else (a number, an
+// array, an escaped string, a malformed document) is left to the compiled
+// filter, so results never differ.
 type eqFilter struct {
 	name string
 	lit  string
