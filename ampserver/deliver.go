@@ -279,6 +279,11 @@ func jsonValue(b []byte, i int) int {
 		return -1
 	}
 	j := i
+	// Numbers are mostly digits: eight at a time while they last (no digit
+	// ends a literal, so the result is the byte loop's).
+	for j+8 <= len(b) && allDigits(binary.LittleEndian.Uint64(b[j:])) {
+		j += 8
+	}
 	for j < len(b) && !endsLiteral[b[j]] {
 		j++
 	}
@@ -288,8 +293,18 @@ func jsonValue(b []byte, i int) int {
 	return j
 }
 
-// endsLiteral marks the bytes that end a number, true, false or null.
-var endsLiteral = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true}
+// allDigits tells whether the eight bytes of x are all ASCII digits: each
+// has the high nibble 3, and adding 6 (which cannot carry into the next
+// byte then) leaves it 3, which holds for '0' to '9' only.
+func allDigits(x uint64) bool {
+	const hi, three, six = 0xF0F0F0F0F0F0F0F0, 0x3030303030303030, 0x0606060606060606
+	return x&hi == three && (x+six)&hi == three
+}
+
+// endsLiteral marks the bytes that end a number, true, false or null: the
+// filter package's, so that a malformed literal (`"a"::1`) ends where the
+// filter's scan ends it and is handed to the filter.
+var endsLiteral = [256]bool{',': true, '}': true, ']': true, ':': true, ' ': true, '\t': true, '\n': true, '\r': true}
 
 // eqForm is the canonical text of a filter eqFilter handles: a top-level
 // field, `=`, and a string literal without quotes or escapes in it.

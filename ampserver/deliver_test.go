@@ -2,6 +2,7 @@ package ampserver
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -184,4 +185,54 @@ func BenchmarkFanoutFilters(b *testing.B) {
 	for b.Loop() {
 		matched = r.match(matched[:0], doc)
 	}
+}
+
+func TestAllDigits(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			b := []byte("01234567")
+			b[pos] = byte(c)
+			want := c >= '0' && c <= '9'
+			if got := allDigits(binary.LittleEndian.Uint64(b)); got != want {
+				t.Fatalf("allDigits(%q) = %v", b, got)
+			}
+		}
+	}
+}
+
+// FuzzRouteAgreesWithFilter checks the equality index, and the scan of a
+// message's top-level fields under it, against the compiled filters on
+// arbitrary documents.
+func FuzzRouteAgreesWithFilter(f *testing.F) {
+	for _, doc := range []string{
+		`{"seq":0000000123,"ts":1234567890123456789,"symbol":"MSFT","price":62.15}`,
+		`{"symbol":"IBM","qty":1}`, `{"symbol":"MS\u0046T"}`, `{"a":{"symbol":"x"},"symbol":"AAPL"}`,
+		`{"n":12345678901234567890,"symbol":"GOOG"}`, `{"n":123456789e10,"symbol":"GOOG"}`, `{}`, `[1]`,
+	} {
+		f.Add([]byte(doc))
+	}
+	var subs []*subscription
+	for i, e := range []string{"/symbol = 'MSFT'", "/symbol = 'IBM'", "/symbol = 'GOOG'", "/n = '1'", "/symbol = 'LONGER THAN 8'", "/qty > 0"} {
+		m, err := compileFilter(e)
+		if err != nil {
+			f.Fatal(err)
+		}
+		subs = append(subs, &subscription{id: fmt.Sprint(i), topic: "Orders", filter: m, eq: eqFilterOf(m)})
+	}
+	r := newRoute(&subList{subs: subs}, "Orders")
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var want []string
+		for _, sub := range subs {
+			if sub.filter.Match(doc) {
+				want = append(want, sub.id)
+			}
+		}
+		var got []string
+		for _, p := range r.match(nil, doc) {
+			got = append(got, r.subs[p].id)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("on %q: route %v, filters %v", doc, got, want)
+		}
+	})
 }
