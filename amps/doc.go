@@ -28,7 +28,11 @@
 // nothing can say so with ExecuteHandlerBorrowed: its deliveries are then lent,
 // the Message reused for the next delivery and Data read in place from the
 // connection's buffer, valid only until the handler returns (header strings
-// stay valid), which saves an allocation and a copy per message.
+// stay valid), which saves an allocation and a copy per message. An HAClient
+// subscription can be lent the same way (HAClient.SubscribeBorrowed): its
+// handler runs on the reader goroutine of each connection in turn, with the
+// same back-pressure, and the resubscription after a failover starts at the
+// bookmark its resume function returns then.
 //
 // Heartbeats must survive a stalled consumer. The client therefore sends its
 // `beat` on a timer of its own, independent of the reader, so the server keeps

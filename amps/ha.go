@@ -15,7 +15,8 @@ import (
 // wait for a server not yet tried since the disconnect), connects, logs on
 // and executes every subscription again, a bookmark subscription from the
 // bookmark its resume function returns at that moment. Subscriptions are
-// read through HASubscription.Next, which hides the reconnections.
+// read through HASubscription.Next, which hides the reconnections, or given
+// to a handler (SubscribeBorrowed).
 type HAClient struct {
 	client  *Client
 	chooser ServerChooser
@@ -107,7 +108,34 @@ func (h *HAClient) Subscribe(cmd Command, bookmark func() string) (*HASubscripti
 	if h.started {
 		return nil, errors.New("amps: HA subscriptions must be added before Start")
 	}
-	s := &HASubscription{cmd: cmd, bookmark: bookmark, changed: make(chan struct{})}
+	s := newHASubscription(cmd, bookmark)
+	h.subs = append(h.subs, s)
+	return s, nil
+}
+
+// SubscribeBorrowed is Subscribe with a handler instead of Next: on every
+// connection the command is executed with ExecuteHandlerBorrowed, so handler
+// runs on the connection's reader goroutine and its deliveries are lent
+// (the Message is reused and Data is valid only during the call; header
+// strings stay valid; acks and sow records are private copies). Calls never
+// overlap, also across reconnections: a new connection is only made once
+// the reader of the previous one has ended. While handler runs nothing else
+// is read from the connection, which is how a slow handler pushes back on
+// the server; nothing is dropped. handler must not call Close or wait for a
+// command of the same client. After Close returns, handler is not called
+// again. Done and Err report the end of the subscription; Next is not
+// available. SubscribeBorrowed must be called before Start.
+func (h *HAClient) SubscribeBorrowed(cmd Command, bookmark func() string, handler func(*Message)) (*HASubscription, error) {
+	if handler == nil {
+		return nil, fmt.Errorf("amps: %s: nil handler", cmd.Name)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.started {
+		return nil, errors.New("amps: HA subscriptions must be added before Start")
+	}
+	s := newHASubscription(cmd, bookmark)
+	s.handler = handler
 	h.subs = append(h.subs, s)
 	return s, nil
 }
@@ -214,7 +242,13 @@ func (h *HAClient) connect(ctx context.Context, uri string) error {
 		if s.bookmark != nil {
 			cmd.Bookmark = s.bookmark()
 		}
-		st, err := h.client.Execute(actx, cmd)
+		var st *MessageStream
+		var r *route
+		if s.handler != nil {
+			r, err = h.client.exec(actx, cmd, func(r *route) { r.handler, r.borrowed = s.handler, true })
+		} else {
+			st, err = h.client.Execute(actx, cmd)
+		}
 		if err != nil {
 			var ce *CommandError
 			if errors.As(err, &ce) {
@@ -226,7 +260,13 @@ func (h *HAClient) connect(ctx context.Context, uri string) error {
 			h.client.Disconnect()
 			return err
 		}
-		s.install(st)
+		if r != nil {
+			s.watch(r)
+			continue
+		}
+		if st != nil {
+			s.install(st)
+		}
 	}
 	return nil
 }
@@ -264,11 +304,44 @@ func (h *HAClient) Close() error {
 type HASubscription struct {
 	cmd      Command
 	bookmark func() string
+	handler  func(*Message) // SubscribeBorrowed; nil for Next
 
 	mu      sync.Mutex
 	cur     *MessageStream
 	changed chan struct{} // closed when cur or err changes
 	err     error         // terminal
+	done    chan struct{} // closed when err is set
+}
+
+func newHASubscription(cmd Command, bookmark func() string) *HASubscription {
+	return &HASubscription{cmd: cmd, bookmark: bookmark, changed: make(chan struct{}), done: make(chan struct{})}
+}
+
+// watch ends a handler subscription once r ends by itself (a sow query
+// completed): a route that ends with an error ended with its connection,
+// and the next connection executes the command again.
+func (s *HASubscription) watch(r *route) {
+	go func() {
+		<-r.finished
+		r.mu.Lock()
+		err := r.endErr
+		r.mu.Unlock()
+		if err == nil {
+			s.fail(io.EOF)
+		}
+	}()
+}
+
+// Done is closed when the subscription has ended; Err then says why.
+func (s *HASubscription) Done() <-chan struct{} { return s.done }
+
+// Err returns nil while the subscription runs, then why it ended: io.EOF
+// when a sow command completed, ErrClosed after Close, a
+// *CommandError-wrapping error when the server refused the command.
+func (s *HASubscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 func (s *HASubscription) install(st *MessageStream) {
@@ -293,6 +366,7 @@ func (s *HASubscription) fail(err error) {
 	if s.cur != nil {
 		s.cur.Close()
 	}
+	close(s.done)
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
@@ -306,8 +380,11 @@ func (s *HASubscription) ended() bool {
 // Next returns the next message, waiting across reconnections. It returns
 // io.EOF when a sow command completed, ErrClosed after Close, a
 // *CommandError-wrapping error when the server refused the subscription, and
-// ctx's error when ctx ends.
+// ctx's error when ctx ends. A subscription with a handler has no Next.
 func (s *HASubscription) Next(ctx context.Context) (*Message, error) {
+	if s.handler != nil {
+		return nil, fmt.Errorf("amps: %s %s: Next on a subscription with a handler", s.cmd.Name, s.cmd.Topic)
+	}
 	for {
 		s.mu.Lock()
 		cur, changed, err := s.cur, s.changed, s.err

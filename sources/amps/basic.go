@@ -1,8 +1,11 @@
 package amps
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	ampsclient "ampsflume/amps"
@@ -47,26 +50,41 @@ func BasicClientFactory(ctx context.Context, cfg ClientConfig) (Feed, error) {
 		store, subID := cfg.Store, cfg.SubID
 		resume = func() string { return store.MostRecent(subID) }
 	}
-	sub, err := ha.Subscribe(cmd, resume)
+	f := &haFeed{ha: ha, chosen: make(chan struct{}), closed: make(chan struct{}), pull: make(chan *Message)}
+	sub, err := ha.SubscribeBorrowed(cmd, resume, f.deliver)
 	if err != nil {
 		return nil, err
 	}
+	f.sub = sub
 	ha.Start(ctx)
-	return &haFeed{ha: ha, sub: sub}, nil
+	return f, nil
 }
 
+// haFeed is a PushFeed over an HA subscription whose deliveries are lent to
+// deliver on the client's reader goroutine. Until the source picks Run or
+// Next, deliver waits (the subscription is pushed back, nothing is lost).
 type haFeed struct {
 	ha  *ampsclient.HAClient
 	sub *ampsclient.HASubscription
-	// m is handed out by every Next: the source is done with a Message
-	// before it asks for the next one (Feed's contract), so one suffices.
+
+	once      sync.Once
+	closeOnce sync.Once
+	chosen    chan struct{} // closed once handle is set
+	closed    chan struct{} // closed by Close: releases a waiting deliver
+	handle    func(*Message)
+	pushed    bool // Run chose; false after Next chose
+	pull      chan *Message
+
+	// m is lent to handle for every delivery: reader goroutine only, and
+	// handle keeps nothing of it.
 	m Message
 }
 
-func (f *haFeed) Next(ctx context.Context) (*Message, error) {
-	m, err := f.sub.Next(ctx)
-	if err != nil {
-		return nil, err
+func (f *haFeed) deliver(m *ampsclient.Message) {
+	select {
+	case <-f.chosen:
+	case <-f.closed:
+		return
 	}
 	subID := m.SubID
 	if subID == "" {
@@ -82,14 +100,64 @@ func (f *haFeed) Next(ctx context.Context) (*Message, error) {
 		CorrelationID: m.CorrelationID,
 		SubID:         subID,
 		AckType:       m.AckType,
-		// The client's Message owns its payload (a private copy), and
-		// nothing else refers to it once delivered: the event takes it.
-		Data: m.Data,
+		Data:          m.Data,
 	}
-	return &f.m, nil
+	f.handle(&f.m)
+	f.m = Message{}
 }
 
-func (f *haFeed) Close() error { return f.ha.Close() }
+// choose sets the consumer once; it tells whether this call set it.
+func (f *haFeed) choose(push bool, handle func(*Message)) bool {
+	ok := false
+	f.once.Do(func() {
+		f.handle, f.pushed, ok = handle, push, true
+		close(f.chosen)
+	})
+	return ok
+}
+
+// Run implements PushFeed.
+func (f *haFeed) Run(ctx context.Context, handle func(*Message)) error {
+	if !f.choose(true, handle) {
+		return errors.New("amps feed: Run after Next or a second Run")
+	}
+	select {
+	case <-f.sub.Done():
+		return f.sub.Err()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Next implements Feed for a reader that pulls: each delivery is copied
+// (the source, which pushes, does not come this way) and handed over
+// through a channel, which blocks the client until Next takes it.
+func (f *haFeed) Next(ctx context.Context) (*Message, error) {
+	f.choose(false, func(m *Message) {
+		c := *m
+		c.Data = bytes.Clone(m.Data)
+		select {
+		case f.pull <- &c:
+		case <-f.closed:
+		}
+	})
+	if f.pushed {
+		return nil, errors.New("amps feed: Next after Run")
+	}
+	select {
+	case m := <-f.pull:
+		return m, nil
+	case <-f.sub.Done():
+		return nil, f.sub.Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (f *haFeed) Close() error {
+	f.closeOnce.Do(func() { close(f.closed) })
+	return f.ha.Close()
+}
 
 func (f *haFeed) ConnectionState() ConnectionState {
 	st := f.ha.State()

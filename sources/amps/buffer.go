@@ -131,3 +131,36 @@ func (b *multiBuffer) stats() (held int, queued int, pauses int64, paused bool) 
 	defer b.mu.Unlock()
 	return b.held, len(b.q) - b.head, b.pauses, b.paused
 }
+
+// bodyAlloc copies the bodies of lent messages into shared blocks, so a
+// stream of small messages costs one allocation per block instead of one
+// per message. A block stays alive while any body carved from it does (an
+// event held long after its neighbours were drained keeps up to
+// bodyBlock bytes). It belongs to the goroutine that fills the buffer.
+type bodyAlloc struct {
+	buf []byte
+}
+
+const (
+	bodyBlock = 16 << 10
+	// Bodies above this size get an allocation of their own.
+	bodyShared = 1 << 10
+)
+
+// copy returns a private copy of b, nil for an empty b. Its capacity ends
+// with it, so an append by an interceptor reallocates instead of
+// overwriting the next body.
+func (a *bodyAlloc) copy(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	if len(b) > bodyShared {
+		return append([]byte(nil), b...)
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, bodyBlock)
+	}
+	off := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return a.buf[off:len(a.buf):len(a.buf)]
+}

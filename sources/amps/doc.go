@@ -2,11 +2,14 @@
 // com.crankuptheamps.flume.AMPSFlumeSource, alias "amps"): it subscribes to
 // an AMPS topic and delivers every message as a Flume event.
 //
-// It is a pollable source. A reader goroutine pulls messages from the client
-// into a bounded buffer of at most maxBuffers × maxBatch messages; when the
-// buffer is full it stops pulling, which pushes back through the client to
-// the server (the client keeps heartbeating on its own). Each poll hands at
-// most maxBatch events, in arrival order, to the channel processor.
+// It is a pollable source. Messages go into a bounded buffer of at most
+// maxBuffers × maxBatch messages: the default feed hands each one to the
+// source on the AMPS client's reader goroutine (lent, so the source copies
+// the body it keeps), and a feed that only offers Next is read by a goroutine
+// of the source. When the buffer is full the hand-over waits, which stops
+// the client reading the socket and pushes back through TCP to the server
+// (the client keeps heartbeating on its own). Each poll hands at most
+// maxBatch events, in arrival order, to the channel processor.
 //
 // Guarantees:
 //   - A batch that fails to commit is retried, whole and in the same order,
@@ -19,12 +22,12 @@
 //     left undiscarded for redelivery.
 //   - Events always have a header map; eventHeaders adds AMPS fields to it.
 //
-// An event's body is the payload copy the AMPS client made for its message,
-// not a second copy. The client carves those copies from 16 KiB blocks, so
-// an event held long after the events that shared its block were drained
-// (for example the few an interceptor lets through into a backed-up memory
-// channel) keeps the whole block in memory, not just its own bytes; a
-// memory channel's byteCapacity counts the bodies only.
+// An event's body is the source's copy of the message payload (a feed that
+// only offers Next hands over its own copy instead). Copies are carved from
+// 16 KiB blocks, so an event held long after the events that shared its
+// block were drained (for example the few an interceptor lets through into
+// a backed-up memory channel) keeps the whole block in memory, not just its
+// own bytes; a memory channel's byteCapacity counts the bodies only.
 //
 // Exactly-once mode (exactlyOnce = true, with bookmarkLog, subscriptionId
 // and command subscribe) puts every message's bookmark in the header named

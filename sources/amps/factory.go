@@ -38,6 +38,21 @@ type Feed interface {
 	Close() error
 }
 
+// PushFeed is a Feed that can instead hand each message to the source as it
+// arrives, on the client's own goroutine, which spares a goroutine hand-off
+// and a Message per message. Run is called at most once, instead of Next:
+// it calls handle for every message, one call at a time and in arrival
+// order, until the feed ends, and returns what Next would have returned
+// then (io.EOF, the context's error, or the error it gave up with). The
+// Message and its Data are lent for the call only: handle copies what it
+// keeps (header strings may be kept). A handle that blocks blocks the feed,
+// which pushes back on the server; the feed drops nothing. Once Close has
+// returned, handle is not called again.
+type PushFeed interface {
+	Feed
+	Run(ctx context.Context, handle func(*Message)) error
+}
+
 // ConnectionState is what a feed reports about its connection.
 type ConnectionState struct {
 	Connected  bool

@@ -17,7 +17,8 @@ import (
 )
 
 // genFeed hands out n generated 100-byte messages as fast as the source
-// reads them, then blocks until closed. Bodies are carved from 16 KiB blocks
+// reads them (Next) or takes them (Run, which the source uses), then blocks
+// until closed. Bodies are carved from 16 KiB blocks
 // the way the AMPS client carves its payload copies, so the feed itself
 // costs what the client's delivery does, not an allocation per message.
 type genFeed struct {
@@ -50,6 +51,29 @@ func (f *genFeed) Next(ctx context.Context) (*Message, error) {
 	f.sent++
 	f.m = Message{Command: "publish", Topic: "Orders", SubID: "s1", Data: body}
 	return &f.m, nil
+}
+
+// Run pushes the same messages the way the default feed does: each one lent
+// for the call, its body in a buffer reused for the next (the client's read
+// buffer), so the source's copy is the only one.
+func (f *genFeed) Run(ctx context.Context, handle func(*Message)) error {
+	const size = 100
+	body := make([]byte, size)
+	copy(body, benchTemplate)
+	for ; f.sent < f.n; f.sent++ {
+		for i, v := size-1, f.sent; i >= size-10; i-- {
+			body[i] = byte('0' + v%10)
+			v /= 10
+		}
+		f.m = Message{Command: "publish", Topic: "Orders", SubID: "s1", Data: body}
+		handle(&f.m)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-f.closed:
+		return fmt.Errorf("feed closed")
+	}
 }
 
 func (f *genFeed) Close() error { close(f.closed); return nil }

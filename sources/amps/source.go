@@ -43,6 +43,7 @@ type Source struct {
 	counter *flume.SourceCounter
 
 	buf    *multiBuffer
+	bodies bodyAlloc // copies of lent bodies; the feed's goroutine only
 	store  bookmark.Store
 	feed   Feed
 	cancel context.CancelFunc
@@ -175,7 +176,11 @@ func (s *Source) Start(ctx context.Context) error {
 	s.lastPrune = s.now()
 	s.procMu.Unlock()
 	s.counter.MarkStarted()
-	go s.read(runCtx)
+	if pf, ok := feed.(PushFeed); ok {
+		go s.push(runCtx, pf)
+	} else {
+		go s.read(runCtx)
+	}
 	s.log.Info("AMPS source started", "command", s.cfg.Command, "topic", s.cfg.Topic, "uris", s.cfg.URIs)
 	return nil
 }
@@ -186,27 +191,49 @@ func (s *Source) read(ctx context.Context) {
 	for {
 		m, err := s.feed.Next(ctx)
 		if err != nil {
-			switch {
-			case ctx.Err() != nil:
-			case errors.Is(err, io.EOF):
-				s.log.Info("AMPS command finished; no more messages will arrive", "command", s.cfg.Command)
-			default:
-				s.log.Error("AMPS subscription failed", "err", err)
-				s.mu.Lock()
-				s.readErr = err
-				s.mu.Unlock()
-			}
+			s.ended(ctx, err)
 			return
 		}
-		if err := s.handle(ctx, m); err != nil {
+		if err := s.handle(ctx, m, false); err != nil {
 			return // cancelled while waiting for room
 		}
 	}
 }
 
+// push lets a PushFeed fill the buffer from its own goroutine until the
+// feed ends or Stop. A message refused because Stop began (while it waited
+// for room) stays undiscarded, and so does every later one: once ctx ends
+// nothing more is buffered, so what is buffered has no gap.
+func (s *Source) push(ctx context.Context, pf PushFeed) {
+	defer close(s.done)
+	err := pf.Run(ctx, func(m *Message) {
+		if ctx.Err() != nil {
+			return
+		}
+		_ = s.handle(ctx, m, true)
+	})
+	s.ended(ctx, err)
+}
+
+// ended records why the feed ended.
+func (s *Source) ended(ctx context.Context, err error) {
+	switch {
+	case ctx.Err() != nil:
+	case errors.Is(err, io.EOF):
+		s.log.Info("AMPS command finished; no more messages will arrive", "command", s.cfg.Command)
+	default:
+		s.log.Error("AMPS subscription failed", "err", err)
+		s.mu.Lock()
+		s.readErr = err
+		s.mu.Unlock()
+	}
+}
+
 // handle turns one message into a buffered event, or drops it when its
-// command is filtered out or it is a duplicate.
-func (s *Source) handle(ctx context.Context, m *Message) error {
+// command is filtered out or it is a duplicate. A lent message's body is
+// copied (into the source's shared blocks); otherwise the feed handed it
+// over and it is kept as it is. Header strings are kept either way.
+func (s *Source) handle(ctx context.Context, m *Message, lent bool) error {
 	subID := s.cfg.SubscriptionID
 	if m.Command == "ack" && s.store != nil && m.AckType == "persisted" && m.Bookmark != "" {
 		if err := s.store.Persisted(subID, m.Bookmark); err != nil {
@@ -230,6 +257,9 @@ func (s *Source) handle(ctx context.Context, m *Message) error {
 			s.log.Error("bookmark store: logging a received bookmark failed", "err", err)
 		}
 		it.discard = true
+	}
+	if lent {
+		it.data = s.bodies.copy(m.Data)
 	}
 	s.counter.EventReceived.Add(1)
 	if s.keepFields {
