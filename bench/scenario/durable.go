@@ -205,7 +205,7 @@ func oursReplay(ctx context.Context, p Params) (Result, error) {
 	sink := newFanoutSink(p.N, 1)
 	t := startTimer()
 	cmd := amps.Command{Name: amps.CmdSubscribe, Topic: topic, Bookmark: txlog.Epoch}
-	if _, err := c.ExecuteHandler(ctx, cmd, func(m *amps.Message) { sink.add(0, m.Data) }); err != nil {
+	if _, err := c.ExecuteHandlerBorrowed(ctx, cmd, func(m *amps.Message) { sink.add(0, m.Data) }); err != nil {
 		return Result{}, err
 	}
 	if err := sink.wait(ctx, 5*time.Minute); err != nil {
