@@ -87,6 +87,34 @@ func (f *fakeFeed) tryPush(m *Message, wait time.Duration) bool {
 	}
 }
 
+// lendingFeed is fakeFeed as a PushFeed: each message is lent to the source
+// with its body in a buffer that is overwritten as soon as handle returns,
+// as the AMPS client's read buffer is, so a body kept without a copy shows.
+type lendingFeed struct{ *fakeFeed }
+
+func (f lendingFeed) Run(ctx context.Context, handle func(*Message)) error {
+	var buf []byte
+	for {
+		m, err := f.Next(ctx)
+		if err != nil {
+			return err
+		}
+		lent := *m
+		if m.Data != nil {
+			buf = append(buf[:0], m.Data...)
+			lent.Data = buf
+		}
+		handle(&lent)
+		for i := range buf {
+			buf[i] = '#'
+		}
+		lent = Message{}
+	}
+}
+
+// lendFeeds makes newHarness give the source a lendingFeed.
+var lendFeeds bool
+
 func pub(i int) *Message {
 	return &Message{Command: "publish", Topic: "Orders", Data: []byte(fmt.Sprintf("m%d", i)), SubID: "s1"}
 }
@@ -223,6 +251,9 @@ func newHarness(t *testing.T, kv map[string]string, channels ...flume.ChannelInf
 		WithLogger(slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithClientFactory(func(ctx context.Context, cfg ClientConfig) (Feed, error) {
 			h.cfg = cfg
+			if lendFeeds {
+				return lendingFeed{h.feed}, nil
+			}
 			return h.feed, nil
 		}))
 	if err != nil {

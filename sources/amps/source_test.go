@@ -438,3 +438,33 @@ func TestFactoryError(t *testing.T) {
 		t.Fatalf("stop after a failed start: %v", err)
 	}
 }
+
+// TestLentMessages runs the source's tests again over a feed that lends its
+// messages (PushFeed, as the default feed does): the same batches, retries,
+// back-pressure, de-duplication, headers and stop behaviour, and bodies
+// that survive the feed reusing its buffer.
+func TestLentMessages(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"Batching", TestBatching},
+		{"Wake", TestWake},
+		{"BackPressure", TestBackPressure},
+		{"RetrySameBatch", TestRetrySameBatch},
+		{"RetryNonChannelError", TestRetryNonChannelError},
+		{"DuplicatesAndCmdTypeFilter", TestDuplicatesAndCmdTypeFilter},
+		{"EventHeaders", TestEventHeaders},
+		{"ExactlyOnceHeader", TestExactlyOnceHeader},
+		{"NoEventHeadersStillHasMap", TestNoEventHeadersStillHasMap},
+		{"StopLeavesUncommittedForRedelivery", TestStopLeavesUncommittedForRedelivery},
+		{"StopUnblocksReader", TestStopUnblocksReader},
+		{"FeedEnd", TestFeedEnd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lendFeeds = true
+			t.Cleanup(func() { lendFeeds = false })
+			tc.fn(t)
+		})
+	}
+}
