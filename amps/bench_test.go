@@ -218,3 +218,66 @@ func BenchmarkPublish(b *testing.B) {
 		b.Fatalf("peer read %d frames, want %d", got, b.N+1)
 	}
 }
+
+// BenchmarkReceiveHA is an HA subscription read through Next on another
+// goroutine (how the AMPS source read until it took lent deliveries).
+func BenchmarkReceiveHA(b *testing.B) {
+	n := b.N
+	h, start := benchHA(b, n)
+	s, err := h.Subscribe(Command{Name: CmdSubscribe, Topic: "bench"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	cpu := start()
+	for i := 0; i < n; i++ {
+		m, err := s.Next(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(m.Data) != len(benchPayload) || m.Bookmark == "" {
+			b.Fatalf("bad delivery %+v", m)
+		}
+	}
+	b.StopTimer()
+	reportCPU(b, cpu)
+}
+
+// BenchmarkReceiveHABorrowed is the same subscription lent to a handler
+// (SubscribeBorrowed, what the AMPS source uses).
+func BenchmarkReceiveHABorrowed(b *testing.B) {
+	n := b.N
+	h, start := benchHA(b, n)
+	var got atomic.Int64
+	done := make(chan struct{})
+	_, err := h.SubscribeBorrowed(Command{Name: CmdSubscribe, Topic: "bench"}, nil, func(m *Message) {
+		if len(m.Data) != len(benchPayload) || m.Bookmark == "" {
+			panic("bad delivery")
+		}
+		if got.Add(1) == int64(n) {
+			close(done)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu := start()
+	<-done
+	b.StopTimer()
+	reportCPU(b, cpu)
+}
+
+// benchHA returns an HA client of a peer that streams n deliveries once
+// subscribed; start starts it and the timer, and returns the CPU time.
+func benchHA(b *testing.B, n int) (*HAClient, func() time.Duration) {
+	p := newBenchPeer(b, func(nc net.Conn, subID string) { streamDeliveries(nc, subID, n) })
+	h := NewHAClient("bench", NewDefaultServerChooser("tcp://"+p.ln.Addr().String()+"/amps/json"), nil)
+	b.Cleanup(func() { _ = h.Close() })
+	return h, func() time.Duration {
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuNow()
+		h.Start(context.Background())
+		return cpu
+	}
+}
