@@ -41,10 +41,7 @@ func init() {
 		// ChannelChecked) even when other keys are bad: one run reports all.
 		var errs flume.ConfigErrors
 		errs.Add(err)
-		if !flume.KeyFailed(err, "batch-size") && cfg.BatchSize > env.Channel.TransactionCapacity() {
-			errs.Add(env.Config.Errorf("batch-size", "%d exceeds the transactionCapacity %d of the channel",
-				cfg.BatchSize, env.Channel.TransactionCapacity()))
-		}
+		errs.Add(env.CheckBatch("batch-size", cfg.BatchSize, err))
 		if err := errs.Err(); err != nil {
 			return nil, err
 		}

@@ -21,10 +21,7 @@ func init() {
 		// ChannelChecked) even when other keys are bad: one run reports all.
 		var errs flume.ConfigErrors
 		errs.Add(err)
-		if !flume.KeyFailed(err, "flumeBatchSize") && cfg.BatchSize > env.Channel.TransactionCapacity() {
-			errs.Add(env.Config.Errorf("flumeBatchSize", "%d exceeds the transactionCapacity %d of the channel",
-				cfg.BatchSize, env.Channel.TransactionCapacity()))
-		}
+		errs.Add(env.CheckBatch("flumeBatchSize", cfg.BatchSize, err))
 		if err := errs.Err(); err != nil {
 			return nil, err
 		}

@@ -28,9 +28,10 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		if env.Channel != nil && int(bs) > env.Channel.TransactionCapacity() {
-			return nil, env.Config.Errorf("batchSize", "%d exceeds the channel's transactionCapacity %d",
-				bs, env.Channel.TransactionCapacity())
+		// The spec marks batchSize ChannelChecked: checked here against
+		// the built channel.
+		if err := env.CheckBatch("batchSize", int(bs), nil); err != nil {
+			return nil, err
 		}
 		return New(env.Name, int(bs), env.Channel, env.Counter)
 	})
