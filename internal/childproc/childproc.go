@@ -83,7 +83,10 @@ type Proc struct {
 }
 
 // Start starts cmd with its standard error going to out (a new Output when
-// out is nil). The process is killed when the test ends if it still runs.
+// out is nil). The rest of cmd is used as the caller set it: its Dir, and
+// its Stdout, which a test that reads what the command prints (apart from
+// its log, or mixed into it) sets to an Output of its own or to out. The
+// process is killed when the test ends if it still runs.
 func Start(t testing.TB, cmd *exec.Cmd, out *Output) *Proc {
 	t.Helper()
 	if out == nil {

@@ -35,8 +35,9 @@ func TestMain(m *testing.M) {
 // child is the test binary's behaviour as a child process. "agent" logs a
 // line with the address in its last argument, waits for the gate file
 // before it handles SIGTERM (until then SIGTERM kills it), then logs the
-// agent's started line and exits 0 on SIGTERM. "exit3" writes a line and
-// exits with status 3.
+// agent's started line and exits 0 on SIGTERM. "pwd" prints its working
+// directory on standard output and a line on standard error. "exit3" writes
+// a line and exits with status 3.
 func child(mode string) int {
 	switch mode {
 	case "agent":
@@ -53,6 +54,14 @@ func child(mode string) int {
 		fmt.Fprintln(os.Stderr, `level=INFO msg="agent started"`)
 		<-term
 		fmt.Fprintln(os.Stderr, `level=INFO msg="agent stopped"`)
+		return 0
+	case "pwd":
+		dir, err := os.Getwd()
+		if err != nil {
+			return 2
+		}
+		fmt.Println(dir)
+		fmt.Fprintln(os.Stderr, "log")
 		return 0
 	case "exit3":
 		fmt.Fprintln(os.Stderr, "bye")
@@ -203,5 +212,52 @@ func TestRandReplays(t *testing.T) {
 		if x, y := a.Uint64(), b.Uint64(); x != y {
 			t.Fatalf("same seed, different draws %d and %d", x, y)
 		}
+	}
+}
+
+// The command's working directory and standard output are the caller's:
+// what it prints stays apart from its log unless both go to one Output.
+func TestCallerDirAndStdout(t *testing.T) {
+	t.Setenv(childEnv, "pwd")
+	dir := t.TempDir()
+	want, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		shared bool
+	}{
+		{"separate", false},
+		{"shared", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0])
+			cmd.Dir = dir
+			log, stdout := &Output{}, &Output{}
+			if tt.shared {
+				stdout = log
+			}
+			cmd.Stdout = stdout
+			p := Start(t, cmd, log)
+			if err := p.Err(); err != nil {
+				t.Fatalf("exit: %v\n%s", err, p.Log())
+			}
+			printed, _, _ := strings.Cut(stdout.String(), "\n")
+			got, err := filepath.EvalSymlinks(printed)
+			if err != nil || got != want {
+				t.Fatalf("working directory %q (%v), want %q", printed, err, want)
+			}
+			wantLog := "log\n"
+			if tt.shared {
+				wantLog = printed + "\n" + wantLog
+			} else if stdout.String() != printed+"\n" {
+				t.Errorf("stdout %q, want only the directory", stdout.String())
+			}
+			if p.Log() != wantLog {
+				t.Errorf("log %q, want %q", p.Log(), wantLog)
+			}
+		})
 	}
 }
