@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"ampsflume/internal/buildbin"
@@ -27,25 +26,6 @@ func TestMain(m *testing.M) {
 	// The commands are built with the race detector when the tests are, so
 	// that a data race in a child process fails the run as well.
 	os.Exit(buildbin.Main(m, func(s buildbin.Set) { binDir = s.Dir }, buildbin.Race, "cmd/ampserver", "cmd/flume-ng", "cmd/spark"))
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a test
-// reading it at the same time.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
 }
 
 // countLines counts complete lines.

@@ -12,81 +12,43 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"ampsflume/internal/childproc"
 	"ampsflume/internal/poll"
 )
 
-// proc is a command started by a test; Cleanup kills it if the test did not
-// stop it.
+// proc is one of the walkthrough's commands, run from the walkthrough's
+// working directory. What it prints is kept apart from its log: spark
+// prints the payloads that are compared with the expected output.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer // stdout
-	errs *syncBuffer // stderr
-	done chan struct{}
-	err  error // Wait's result, once done is closed
+	*childproc.Proc
+	stdout *childproc.Output
 }
 
+// startProc starts the built command name with args in dir; it is killed
+// when the test ends if it still runs, and both outputs are logged if the
+// test failed.
 func startProc(t *testing.T, dir, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, out: &syncBuffer{}, errs: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(filepath.Join(binDir, name), args...)
-	p.cmd.Dir = dir
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	cmd.Dir = dir
+	p := &proc{stdout: &childproc.Output{}}
+	cmd.Stdout = p.stdout
+	// Registered before Start's own cleanup so that it runs after the kill,
+	// when both outputs are complete.
 	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s %s\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), p.out.Bytes(), p.errs.Bytes())
+		if t.Failed() && p.Proc != nil {
+			t.Logf("%s %s\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), p.stdout.Tail(), p.Output().Tail())
 		}
 	})
+	p.Proc = childproc.Start(t, cmd, nil)
 	return p
 }
 
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM and checks the process exits with status 0.
-func (p *proc) stop(t *testing.T) {
-	t.Helper()
-	if p.exited() {
-		t.Errorf("%s exited before it was stopped: %v", p.name, p.err)
-		return
-	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Errorf("SIGTERM to %s: %v", p.name, err)
-		return
-	}
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		t.Errorf("%s did not exit within 20s of SIGTERM", p.name)
-		return
-	}
-	if p.err != nil {
-		t.Errorf("%s after SIGTERM: %v (want exit status 0)", p.name, p.err)
-	}
-}
+// stopWithin bounds each command's clean exit after SIGTERM.
+const stopWithin = 20 * time.Second
 
 // freePort returns a port nothing listens on at the moment.
 func freePort(t *testing.T) int {
@@ -230,8 +192,8 @@ func TestWalkthroughProcesses(t *testing.T) {
 
 	amps := startProc(t, work, "ampserver", "amps-config.xml")
 	poll.Until(t, 15*time.Second, poll.Named("ampserver accepting connections", func() error {
-		if amps.exited() {
-			t.Fatalf("ampserver exited: %v", amps.err)
+		if err := amps.Alive(); err != nil {
+			t.Fatal(err)
 		}
 		c, err := net.DialTimeout("tcp", server, time.Second)
 		if err == nil {
@@ -245,8 +207,8 @@ func TestWalkthroughProcesses(t *testing.T) {
 		"-opts", "projection=[/symbol,avg(/price) as /avg_price,avg(/price*/qty) as /avg_total],grouping=[/symbol],conflation=1s")
 	poll.Until(t, 30*time.Second, poll.Named("the agent's and spark's subscriptions", func() error {
 		for _, p := range []*proc{amps, flume, watcher} {
-			if p.exited() {
-				t.Fatalf("%s exited: %v", p.name, p.err)
+			if err := p.Alive(); err != nil {
+				t.Fatal(err)
 			}
 		}
 		return subscribed(adminPort, "FlumeClient", "spark-")
@@ -270,15 +232,15 @@ func TestWalkthroughProcesses(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if n, m := countLines(got), countLines(watcher.out.Bytes()); n < want || m < want {
+		if n, m := countLines(got), countLines([]byte(watcher.stdout.String())); n < want || m < want {
 			return fmt.Errorf("%d lines in %s and %d from spark, want %d", n, out, m, want)
 		}
 		return nil
 	}))
 
-	flume.stop(t)
-	watcher.stop(t)
-	amps.stop(t)
+	flume.Stop(t, stopWithin)
+	watcher.Stop(t, stopWithin)
+	amps.Stop(t, stopWithin)
 	got, err := readDir(out)
 	if err != nil {
 		t.Fatal(err)
@@ -289,8 +251,8 @@ func TestWalkthroughProcesses(t *testing.T) {
 	if string(got) != string(expected) {
 		t.Errorf("flume output differs from expected-output.jsonl:\n%s", diffLines(got, expected))
 	}
-	if printed := watcher.out.Bytes(); string(printed) != string(expected) {
-		t.Errorf("spark sow_and_subscribe output differs from expected-output.jsonl:\n%s", diffLines(printed, expected))
+	if printed := watcher.stdout.String(); printed != string(expected) {
+		t.Errorf("spark sow_and_subscribe output differs from expected-output.jsonl:\n%s", diffLines([]byte(printed), expected))
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Error("spark publish ran out of time")
