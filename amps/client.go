@@ -177,6 +177,14 @@ func (c *Client) dial(ctx context.Context, u *URI) (net.Conn, error) {
 		}
 		nc = tc
 	}
+	if u.Options.Compression == CompressionZlib {
+		dc, err := newDeflateConn(nc)
+		if err != nil {
+			_ = nc.Close()
+			return nil, err
+		}
+		nc = dc
+	}
 	return nc, nil
 }
 

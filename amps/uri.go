@@ -32,7 +32,10 @@ type URIOptions struct {
 	Bind      string
 	IPPrefer  string // ip_protocol_prefer: "", "ipv4" or "ipv6"
 	Pretty    bool   // pretty: passed to the server as a logon option
-	Raw       url.Values
+	// Compression is "zlib" (compression=zlib: the byte stream is raw
+	// deflate both ways, tcp and tcps only) or empty.
+	Compression string
+	Raw         url.Values
 }
 
 // URIError reports a connection string that cannot be used, and why.
@@ -154,6 +157,11 @@ func ParseURI(s string) (*URI, error) {
 	if err := u.Options.parse(query); err != nil {
 		return bad("%v", err)
 	}
+	if u.Options.Compression != "" && (u.Transport == "ws" || u.Transport == "wss") {
+		// The option compresses the raw TCP stream; a websocket carries
+		// frames in messages of its own and has no such mode.
+		return bad("option compression applies to tcp and tcps only, not %s", u.Transport)
+	}
 	return u, nil
 }
 
@@ -212,7 +220,12 @@ func (o *URIOptions) parse(query string) error {
 			}
 		case "pretty":
 			o.Pretty, err = boolean(k, v)
-		case "compression", "http_preflight":
+		case "compression":
+			if v != CompressionZlib {
+				err = fmt.Errorf("option compression=%q: only zlib is supported", v)
+			}
+			o.Compression = v
+		case "http_preflight":
 			err = fmt.Errorf("option %s is not supported by this client", k)
 		default:
 			err = fmt.Errorf("unknown option %q", k)

@@ -52,6 +52,9 @@ type TransportConfig struct {
 	ReuseAddr   bool
 	Certificate string // tcps: PEM certificate file
 	PrivateKey  string // tcps: PEM private key file
+	// Compression is "zlib" for a transport whose clients connect with
+	// compression=zlib (compress.go), or empty.
+	Compression string
 }
 
 // SOWTopicConfig is one State-of-the-World topic.
@@ -356,6 +359,15 @@ func (p *configParser) transport(n *node) (TransportConfig, error) {
 			tc.Certificate = v
 		case "PrivateKey":
 			tc.PrivateKey = v
+		case "Compression":
+			switch strings.ToLower(v) {
+			case CompressionZlib:
+				tc.Compression = CompressionZlib
+			case "", "none":
+				tc.Compression = ""
+			default:
+				return tc, p.errf(c, "Compression %q is not supported (zlib or none)", v)
+			}
 		default:
 			p.unknown(c)
 		}
@@ -375,6 +387,9 @@ func (p *configParser) transport(n *node) (TransportConfig, error) {
 	}
 	if tc.Protocol == "json" {
 		tc.Protocol = "amps"
+	}
+	if tc.Compression != "" && (tc.Protocol == "websocket" || tc.Type == TransportReplication) {
+		return tc, p.errf(n, "transport %q: Compression applies to tcp and tcps transports of the amps protocol only", tc.Name)
 	}
 	if tc.InetAddr == "" {
 		return tc, p.errf(n, "transport %q needs an InetAddr", tc.Name)

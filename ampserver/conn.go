@@ -36,11 +36,18 @@ type streamConn struct {
 	r   *wire.Reader
 	bw  *bufio.Writer
 	buf net.Buffers
+	br  *bufio.Reader
+	// z compresses the output of a compressed transport (compress.go);
+	// sniffed is set once the start of an uncompressed stream was checked.
+	z        *deflater
+	sniffed  bool
+	maxFrame int
 }
 
 func newStreamConn(nc net.Conn, maxFrame int) *streamConn {
-	c := &streamConn{nc: nc, rc: readClock{Conn: nc}}
-	c.r = wire.NewReader(bufio.NewReaderSize(&c.rc, 64<<10), maxFrame)
+	c := &streamConn{nc: nc, rc: readClock{Conn: nc}, maxFrame: maxFrame}
+	c.br = bufio.NewReaderSize(&c.rc, 64<<10)
+	c.r = wire.NewReader(c.br, maxFrame)
 	return c
 }
 
@@ -61,8 +68,21 @@ func (r *readClock) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *streamConn) readFrame() ([]byte, error) { return c.r.Next() }
+func (c *streamConn) readFrame() ([]byte, error) {
+	if !c.sniffed {
+		c.sniffed = true
+		if c.z == nil {
+			if err := sniffUncompressed(c.br, c.maxFrame); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c.r.Next()
+}
 func (c *streamConn) writeFrames(frames [][]byte) error {
+	if c.z != nil {
+		return c.z.writeFrames(frames)
+	}
 	c.buf = append(c.buf[:0], frames...)
 	_, err := c.buf.WriteTo(c.nc)
 	return err

@@ -179,6 +179,9 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 func (s *Server) listen(ctx context.Context, tc TransportConfig) error {
+	if tc.Compression != "" && (tc.Compression != CompressionZlib || tc.Protocol == "websocket" || tc.Type == TransportReplication) {
+		return fmt.Errorf("transport %q: Compression %q: only zlib, on tcp and tcps transports of the amps protocol", tc.Name, tc.Compression)
+	}
 	if tc.Type == TransportReplication {
 		return s.listenReplication(ctx, tc)
 	}
@@ -228,6 +231,10 @@ func (s *Server) acceptLoop(ln net.Listener, tc TransportConfig) {
 			}
 			s.log.Warn("accept", "transport", tc.Name, "err", err)
 			time.Sleep(10 * time.Millisecond) // a transient accept error (e.g. EMFILE) must not spin
+			continue
+		}
+		if tc.Compression == CompressionZlib {
+			s.serveConn(newCompressedStreamConn(nc, s.cfg.MaxFrame), tc.Name)
 			continue
 		}
 		s.serveConn(newStreamConn(nc, s.cfg.MaxFrame), tc.Name)
