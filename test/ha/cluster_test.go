@@ -9,10 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"ampsflume/internal/childproc"
 	"ampsflume/internal/poll"
 )
 
@@ -26,58 +26,29 @@ func freePort(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// proc is a running command.
-type proc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-}
-
-func start(t testing.TB, dir, name string, args ...string) *proc {
+// start runs the built command name with args in dir, its standard output
+// and error in one log. It is killed when the test ends if it still runs,
+// and the end of its log is shown if the test failed.
+func start(t testing.TB, dir, name string, args ...string) *childproc.Proc {
 	t.Helper()
-	p := &proc{out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(filepath.Join(binDir, name), args...)
-	p.cmd.Dir = dir
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	cmd.Dir = dir
+	out := &childproc.Output{}
+	cmd.Stdout = out
+	// Registered before Start's own cleanup so that it runs after the kill,
+	// when the log is complete.
 	t.Cleanup(func() {
-		p.kill()
 		if t.Failed() {
-			out := p.out.String()
-			if len(out) > 4000 {
-				out = out[len(out)-4000:]
-			}
-			t.Logf("%s %s (tail):\n%s", name, strings.Join(args, " "), out)
+			t.Logf("%s %s (tail):\n%s", name, strings.Join(args, " "), out.Tail())
 		}
 	})
-	return p
-}
-
-func (p *proc) kill() {
-	select {
-	case <-p.done:
-	default:
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+	return childproc.Start(t, cmd, out)
 }
 
 // instance is one ampserver of the pair.
 type instance struct {
 	name, dir, client, repl, admin string
-	p                              *proc
+	p                              *childproc.Proc
 }
 
 func (in *instance) server() string { return in.client }
@@ -134,8 +105,8 @@ func (in *instance) start(t testing.TB) {
 	t.Helper()
 	in.p = start(t, in.dir, "ampserver", "-log-level", "warn", "config.xml")
 	poll.Until(t, 20*time.Second, poll.Named(in.name+" accepting", func() error {
-		if in.p.exited() {
-			t.Fatalf("%s exited:\n%s", in.name, in.p.out.String())
+		if err := in.p.Alive(); err != nil {
+			t.Fatalf("%s: %v", in.name, err)
 		}
 		c, err := net.Dial("tcp", in.client)
 		if err == nil {
@@ -218,7 +189,7 @@ agent.sinks.files.sink.rollInterval = 0
 // agent is a flume-ng agent whose output is read by the test.
 type agent struct {
 	dir string
-	p   *proc
+	p   *childproc.Proc
 }
 
 func startAgent(t testing.TB, uri1, uri2 string) *agent {

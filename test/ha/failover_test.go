@@ -2,7 +2,6 @@ package ha
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -66,10 +65,10 @@ func runFailover(t *testing.T, withPublisher bool) {
 			return fmt.Errorf("%s on no instance", who)
 		}))
 		before, _ := ag.output()
-		victim.p.kill()
+		victim.p.Kill(t)
 		poll.Until(t, 30*time.Second, poll.Named("delivery by the surviving instance", func() error {
 			ids, _ := ag.output()
-			if len(ids) <= len(before) && !pub.exited() {
+			if len(ids) <= len(before) && pub.Running() {
 				return fmt.Errorf("output stuck at %d", len(ids))
 			}
 			return nil
@@ -77,12 +76,12 @@ func runFailover(t *testing.T, withPublisher bool) {
 		victim.start(t)
 	}
 	select {
-	case <-pub.done:
+	case <-pub.Exited():
 	case <-time.After(60 * time.Second):
 		t.Fatal("spark publish did not finish")
 	}
-	if !pub.cmd.ProcessState.Success() || !strings.Contains(pub.out.String(), "total messages published: "+strconv.Itoa(messages)) {
-		t.Fatalf("spark publish: %v\n%s", pub.cmd.ProcessState, pub.out.String())
+	if err := pub.Err(); err != nil || !strings.Contains(pub.Log(), "total messages published: "+strconv.Itoa(messages)) {
+		t.Fatalf("spark publish: %v\n%s", err, pub.Output().Tail())
 	}
 	poll.Until(t, 30*time.Second, poll.Named("every message in the output exactly once", func() error {
 		ids, err := ag.output()
@@ -92,11 +91,7 @@ func runFailover(t *testing.T, withPublisher bool) {
 		return exactlyOnce(ids, messages)
 	}))
 	// Nothing more arrives afterwards (a late duplicate would).
-	ag.p.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-ag.p.done:
-	case <-time.After(20 * time.Second):
-	}
+	ag.stop(t)
 	ids, _ := ag.output()
 	if err := exactlyOnce(ids, messages); err != nil {
 		t.Fatal(err)
@@ -120,7 +115,7 @@ func TestFailoverSourceAndPublisher(t *testing.T) {
 func TestPeerCatchUp(t *testing.T) {
 	t.Parallel()
 	a, b := startPair(t)
-	b.p.kill()
+	b.p.Kill(t)
 	msgs := filepath.Join(t.TempDir(), "messages.json")
 	writeMessages(t, msgs, 1000)
 	out, err := exec.Command(filepath.Join(binDir, "spark"), "publish", "-server", a.server(), "-topic", "Orders", "-file", msgs).CombinedOutput()

@@ -63,7 +63,7 @@ func TestFailoverTime(t *testing.T) {
 			victim = b
 		}
 		t0 := time.Now()
-		victim.p.kill()
+		victim.p.Kill(t)
 		for h.State().URI == uri && h.State().Connected {
 			next()
 			if time.Since(t0) > 30*time.Second {

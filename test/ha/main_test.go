@@ -11,9 +11,7 @@
 package ha
 
 import (
-	"bytes"
 	"os"
-	"sync"
 	"testing"
 
 	"ampsflume/internal/buildbin"
@@ -27,22 +25,4 @@ func TestMain(m *testing.M) {
 	// processes dying, and race builds would make the 2-core runs several times
 	// slower.
 	os.Exit(buildbin.Main(m, func(s buildbin.Set) { binDir = s.Dir }, false, "cmd/ampserver", "cmd/flume-ng", "cmd/spark"))
-}
-
-// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
