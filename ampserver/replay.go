@@ -26,6 +26,7 @@ const (
 	modePaused    replayMode = iota // nothing delivered; resumes from next
 	modeReplaying                   // journal replay running; live messages queued
 	modeLive                        // live messages delivered directly
+	modeEnded                       // a range reached its end (bookmark_range.go)
 )
 
 // replay is the state of a bookmark subscription. Live messages reach it
@@ -62,6 +63,15 @@ type replay struct {
 	lastBM    string
 	ackedBM   string // last bookmark sent in a persisted ack
 	completed bool   // the completed ack was sent
+
+	// A range subscription (bookmark_range.go) stops at rng. endDue says
+	// its end came (by time or journal position) while the replay was
+	// still running: the replay goroutine ends it when it would go live.
+	rng      *rangeEnd
+	endDue   bool
+	endFired bool  // the journal reached the end position (persisted)
+	timer    Timer // fires at a timestamp end still to come
+	sub      *subscription
 }
 
 // intercept takes a live delivery; it reports true when it took over.
@@ -74,9 +84,23 @@ func (rp *replay) intercept(d *Delivery) bool {
 	case modeReplaying:
 		rp.queue = append(rp.queue, *d)
 		return true
+	case modeEnded:
+		return true
 	}
 	if d.seq != 0 && d.seq < rp.liveFrom {
 		return true // appended before the replay's limit: replayed already
+	}
+	if rp.rng != nil && rp.rng.reached(d.seq, d.at) {
+		// Under the topic lock: every earlier message of the range was
+		// handed over already, so the completed ack follows them.
+		rp.endLocked()
+		sub := rp.sub
+		rp.srv.wg.Add(1)
+		go func() {
+			defer rp.srv.wg.Done()
+			rp.srv.rangeDone(sub)
+		}()
+		return true
 	}
 	rp.noteDelivered(d)
 	return false
@@ -97,8 +121,13 @@ func (rp *replay) noteDelivered(d *Delivery) {
 func (rp *replay) stop() {
 	rp.mu.Lock()
 	rp.gen++
-	rp.mode = modePaused
+	if rp.mode != modeEnded {
+		rp.mode = modePaused
+	}
 	rp.queue = nil
+	if rp.timer != nil {
+		rp.timer.Stop()
+	}
 	rp.mu.Unlock()
 	if j := rp.srv.jr; j != nil {
 		j.mu.Lock()
@@ -115,6 +144,21 @@ func (rp *replay) stop() {
 // delivered, once the journal is on disk up to it.
 func (rp *replay) persisted(sub *subscription, durable uint64) {
 	rp.mu.Lock()
+	if rp.rng != nil && rp.rng.seq != 0 && durable+1 >= rp.rng.seq && rp.mode != modeEnded && !rp.endFired {
+		// Every record before the end is in the journal: end the range
+		// once their fan-outs are over (a goroutine, since this runs on
+		// the journal's flusher, which publishers may be waiting for).
+		rp.endFired = true
+		rp.srv.wg.Add(1)
+		go func() {
+			defer rp.srv.wg.Done()
+			rp.srv.endRangeAfterFanOut(sub)
+		}()
+	}
+	if rp.acks&ackPersisted == 0 {
+		rp.mu.Unlock()
+		return
+	}
 	bm := rp.lastBM
 	if bm == "" || rp.lastSeq > durable || bm == rp.ackedBM {
 		rp.mu.Unlock()
@@ -173,14 +217,19 @@ func (c *client) bookmarkSubscribe(req *wire.Header, acks ackSet, sub *subscript
 			return
 		}
 	}
-	st, err := s.resolveBookmark(req.Bookmark, sub.matchesTopic) // replication_resume.go
-	if err != nil {
-		if errors.Is(err, txlog.ErrInvalidBookmark) {
-			c.fail(req, acks, reasonInvalidBookmark)
-		} else {
-			s.log.Error("bookmark replay failed", append(c.logAttrs(), "err", err)...)
-			c.fail(req, acks, reasonReplayFailed)
+	var rng bmRange
+	isRange := isRangeSpec(req.Bookmark)
+	var st txlog.Start
+	var err error
+	if isRange {
+		if rng, err = parseRange(req.Bookmark); err == nil {
+			st, err = s.resolveRangeStart(rng, sub.matchesTopic) // bookmark_range.go
 		}
+	} else {
+		st, err = s.resolveBookmark(req.Bookmark, sub.matchesTopic) // replication_resume.go
+	}
+	if err != nil {
+		c.failBookmark(req, acks, err)
 		return
 	}
 	if !st.Found {
@@ -193,18 +242,32 @@ func (c *client) bookmarkSubscribe(req *wire.Header, acks ackSet, sub *subscript
 		}
 		// now: AMPS assumes a failover happened and starts at the end.
 	}
-	rp := &replay{srv: s, req: *req, acks: acks, start: st, pace: pace, next: st.Seq, mode: modeReplaying}
+	rp := &replay{srv: s, sub: sub, req: *req, acks: acks, start: st, pace: pace, next: st.Seq, mode: modeReplaying}
 	if o != nil && o.Pause {
 		rp.mode = modePaused
 	}
 	sub.replay = rp
 	s.addSub(sub)
 	limit := j.log.NextSeq()
+	if isRange {
+		end, err := s.resolveRangeEnd(rng, limit)
+		if err != nil {
+			s.removeSubs(func(x *subscription) bool { return x == sub })
+			c.failBookmark(req, acks, err)
+			return
+		}
+		rp.mu.Lock()
+		rp.rng = &end
+		rp.mu.Unlock()
+	}
 	c.subs[sub.id] = sub
 	if acks&ackProcessed != 0 {
 		c.sendAck(req, "processed", "success", "")
 	}
-	if acks&ackPersisted != 0 {
+	if rp.rng != nil {
+		s.armRange(sub, limit)
+	}
+	if acks&ackPersisted != 0 || (rp.rng != nil && rp.rng.seq > limit) {
 		j.mu.Lock()
 		j.bsubs[sub] = struct{}{}
 		j.mu.Unlock()
@@ -334,11 +397,16 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		defer rp.mu.Unlock()
 		return rp.gen == gen
 	}
+	lim := limit
+	if rp.rng != nil && rp.rng.seq != 0 && rp.rng.seq < lim {
+		lim = rp.rng.seq
+	}
+	ended := rp.rng != nil && rp.rng.seq != 0 && rp.rng.seq <= limit
 	for n := 0; ; n++ {
 		if n%256 == 0 && !current() {
 			return
 		}
-		rec, err := r.Next(limit)
+		rec, err := r.Next(lim)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -346,6 +414,10 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 			s.log.Error("bookmark replay failed", append(c.logAttrs(), "sub_id", sub.id, "err", err)...)
 			c.fail(&rp.req, rp.acks, reasonReplayFailed)
 			return
+		}
+		if rp.rng != nil && rp.rng.ts != 0 && rec.Timestamp >= rp.rng.ts {
+			ended = true
+			break
 		}
 		if rec.Command == txlog.SowDelete || !sub.matchesTopic(rec.Topic) || rp.start.Skip(rec) ||
 			(sub.filter != nil && !sub.filter.Match(rec.Data)) {
@@ -382,9 +454,16 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		rp.mu.Unlock()
 		return
 	}
+	if ended {
+		rp.endLocked()
+		rp.mu.Unlock()
+		s.rangeDone(sub)
+		return
+	}
 	rp.next = max(rp.next, limit) // everything below limit was replayed or skipped
-	sendCompleted := !rp.completed && rp.acks&ackCompleted != 0
-	rp.completed = true
+	// A range sends its completed ack at its end, not when it goes live.
+	sendCompleted := !rp.completed && rp.acks&ackCompleted != 0 && rp.rng == nil
+	rp.completed = rp.completed || rp.rng == nil
 	rp.mu.Unlock()
 	if sendCompleted {
 		c.sendAck(&rp.req, "completed", "success", "")
@@ -397,6 +476,12 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 		}
 		q := rp.queue
 		rp.queue = nil
+		if len(q) == 0 && rp.endDue {
+			rp.endLocked()
+			rp.mu.Unlock()
+			s.rangeDone(sub)
+			return
+		}
 		if len(q) == 0 {
 			rp.mode = modeLive
 			rp.liveFrom = limit
@@ -416,6 +501,12 @@ func (s *Server) runReplay(sub *subscription, gen, from, limit uint64) {
 			rp.mu.Lock()
 			if rp.gen != gen {
 				rp.mu.Unlock()
+				return
+			}
+			if rp.rng != nil && rp.rng.reached(d.seq, d.at) {
+				rp.endLocked()
+				rp.mu.Unlock()
+				s.rangeDone(sub)
 				return
 			}
 			rp.noteDelivered(d)
