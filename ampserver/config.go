@@ -21,6 +21,7 @@ type Config struct {
 	Transports     []TransportConfig
 	SOW            []SOWTopicConfig
 	Views          []ViewConfig          // <View> / <ViewDefinition> in <SOW> (view_config.go)
+	Queues         []QueueConfig         // <Queue> in <SOW> (queue_config.go)
 	TransactionLog *TransactionLogConfig // nil when not configured
 	Authentication *AuthConfig           // nil: every logon is accepted
 	Replication    *ReplicationConfig    // nil when not configured (replication_config.go)
@@ -256,6 +257,14 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 					cfg.Views = append(cfg.Views, vc)
 					continue
 				}
+				if c.name == "Queue" || c.name == "QueueDefinition" || c.name == "LocalQueue" {
+					qc, err := p.queue(c)
+					if err != nil {
+						return nil, err
+					}
+					cfg.Queues = append(cfg.Queues, qc)
+					continue
+				}
 				if c.name != "Topic" {
 					p.unknown(c)
 					continue
@@ -313,6 +322,9 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 		return nil, p.errf(root, "Name is required")
 	}
 	if err := p.checkViews(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkQueues(cfg); err != nil {
 		return nil, err
 	}
 	cfg.Warnings = p.warnings

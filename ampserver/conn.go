@@ -258,7 +258,9 @@ func (c *client) dispatch(h *wire.Header, payload []byte) bool {
 	case "sow_and_subscribe", "sow_and_delta_subscribe":
 		c.subscribe(h, true)
 	case "sow":
-		c.sow(h)
+		if !c.queueQuery(h) { // queue.go
+			c.sow(h)
+		}
 	case "sow_delete":
 		c.sowDelete(h, payload)
 	case "unsubscribe":
@@ -592,6 +594,7 @@ func (c *client) close(reason string) {
 	c.stopHeartbeat()
 	s := c.srv
 	s.removeSubs(func(sub *subscription) bool { return sub.client == c })
+	s.queueDisconnect(c) // queue.go
 	s.mu.Lock()
 	delete(s.clients, c)
 	if c.name != "" && s.byName[c.name] == c {

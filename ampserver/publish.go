@@ -103,6 +103,9 @@ func (c *client) publish(h *wire.Header, payload []byte) {
 		c.fail(h, acks, reason)
 		return
 	}
+	if s.queues != nil && journalSeq != 0 {
+		s.queues.publish(t.name, &d) // queue.go
+	}
 	t.msgsIn.Add(1)
 	r := t.routeFor(s.subs.Load())
 	t.matched = r.match(t.matched[:0], data)

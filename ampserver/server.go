@@ -40,6 +40,7 @@ type Server struct {
 
 	viewsOf map[string][]*view // underlying topic -> views over it (view.go); fixed in New
 	exp     *expirer           // SOW expiration (expiration.go); nil when no topic expires records
+	queues  *queues            // message queues (queue.go); nil when none is configured
 
 	wg        sync.WaitGroup
 	flushStop chan struct{}
@@ -127,6 +128,10 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	if err := s.initViews(); err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	if err := s.initQueues(); err != nil {
 		s.closeStores()
 		return nil, err
 	}
@@ -324,6 +329,11 @@ func (s *Server) closeStores() error {
 			first = fmt.Errorf("SOW topic %q: %w", t.name, err)
 		}
 		t.mu.Unlock()
+	}
+	if s.queues != nil {
+		if err := s.queues.close(); err != nil && first == nil {
+			first = err
+		}
 	}
 	if err := s.closeJournal(); err != nil && first == nil {
 		first = err

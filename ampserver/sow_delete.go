@@ -25,8 +25,7 @@ func (c *client) sowDelete(h *wire.Header, payload []byte) {
 		return
 	}
 	if req.Bookmark != "" {
-		// Acknowledging queue messages by bookmark needs queues.
-		c.fail(&req, acks, "not supported")
+		c.queueAck(&req, acks) // queue.go
 		return
 	}
 	if req.Topic == "" {

@@ -76,15 +76,15 @@ func (c *client) subscribe(h *wire.Header, withSOW bool) {
 		c.fail(&req, acks, reason)
 		return
 	}
-	if old := c.subs[sub.id]; old != nil && old.ended() {
-		delete(c.subs, sub.id) // a bookmark range that reached its end (bookmark_range.go)
-	}
 	if old := c.subs[sub.id]; old != nil {
 		if !sub.opts.Replace {
 			c.fail(&req, acks, "subid in use")
 			return
 		}
 		c.removeSub(old)
+	}
+	if c.queueSubscribe(&req, acks, sub, withSOW) { // queue.go
+		return
 	}
 	if req.Bookmark != "" {
 		c.bookmarkSubscribe(&req, acks, sub, withSOW)
@@ -113,4 +113,5 @@ func (c *client) subscribe(h *wire.Header, withSOW bool) {
 func (c *client) removeSub(sub *subscription) {
 	delete(c.subs, sub.id)
 	c.srv.removeSubs(func(s *subscription) bool { return s == sub })
+	c.srv.queueUnsubscribe(sub) // queue.go
 }
