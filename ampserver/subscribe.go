@@ -76,6 +76,9 @@ func (c *client) subscribe(h *wire.Header, withSOW bool) {
 		c.fail(&req, acks, reason)
 		return
 	}
+	if old := c.subs[sub.id]; old != nil && old.ended() {
+		delete(c.subs, sub.id) // a bookmark range that reached its end (bookmark_range.go)
+	}
 	if old := c.subs[sub.id]; old != nil {
 		if !sub.opts.Replace {
 			c.fail(&req, acks, "subid in use")
