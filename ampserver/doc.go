@@ -24,6 +24,31 @@
 //     the timestamps of one topic's messages never go backwards unless
 //     the system clock is set back.
 //
+// Bookmark ranges (bookmark_range.go): a bookmark subscription's bookmark
+// may be "[start:end]", with '(' for an exclusive start and ')' for an
+// exclusive end. The start is any bookmark a subscription accepts (EPOCH,
+// NOW, a message bookmark, a timestamp, a list); the end is one message
+// bookmark, one timestamp, or NOW (the journal's end when the subscription
+// is placed), never EPOCH or a list. The subscription replays from the
+// start to the end, sends its completed ack (if asked) when the end is
+// reached, and is then removed: nothing more is delivered and its id is
+// free. An end still to come is waited for on live messages: a timestamp
+// end is reached when the server clock gets there (a message read just
+// before it but fanned out after the timer fired is not delivered), a
+// message bookmark end (single instance: a journal position) when the
+// journal reaches it. Replicating, a bookmark end must name a message
+// this instance already has.
+//
+// Historical SOW queries (historical_sow.go): a sow with a bookmark (`bm`)
+// answers from the topic's state at that point: just after a message
+// bookmark, just before a timestamp; EPOCH gives nothing and NOW the
+// latest journaled state. The state is rebuilt per query from the
+// transaction log (the topic must be journaled; records the log no longer
+// holds are not seen), bounded to 64 MiB of keys and payloads (a larger
+// state is refused with "txn replay failed"), and then filtered, ordered
+// and cut as a normal query. Lists, ranges and regex topics are refused;
+// sow_and_subscribe with a bookmark is not supported.
+//
 // Subscription options (subext.go): aggregated subscriptions
 // (projection/grouping, a private view maintained incrementally from SOW
 // record changes, see package aggregate), delta_publish merges and delta
@@ -64,6 +89,20 @@
 // records that expired while the server was down are gone at start; records
 // rebuilt from the transaction log or replicated from a peer take the
 // topic's default lifetime from their publish time (neither carries `e`).
+//
+// Message queues (queue.go, queue_config.go): a <Queue> in <SOW> (Name,
+// MessageType, UnderlyingTopic defaulting to the Name, LeasePeriod
+// defaulting to 5m) is a queue over the journaled publishes of its
+// underlying topic, which the TransactionLog must record (a configuration
+// error says so otherwise). Delivery is at least once: each message is
+// leased to one subscription at a time, round-robin over those with room
+// in their max_backlog (default 1, echoed in the subscribe ack's opts),
+// with `bm` and `lp` (the lease end as a timestamp); a sow_delete with a
+// `bm` list acknowledges it, and a lease end, unsubscribe or disconnect
+// puts it back to be delivered again. Acknowledgements are appended to
+// <JournalDirectory>/queue-acks, so a restart rebuilds each queue from the
+// journal without them; leases do not survive a restart. The rest of the
+// decisions are in queue.go.
 //
 // Extension points: every live message to a subscription goes through
 // subscription.deliver, and every SOW record change is reported in order to

@@ -82,7 +82,7 @@ type queueMsg struct {
 // queueSub is a subscription to a queue.
 type queueSub struct {
 	sub     *subscription
-	backlog int
+	backlog int // 0 until the subscribe is acknowledged
 	leased  int
 }
 
@@ -490,15 +490,21 @@ func (c *client) queueSubscribe(req *wire.Header, acks ackSet, sub *subscription
 		backlog = sub.opts.MaxBacklog
 	}
 	c.subs[sub.id] = sub
+	// Registered before the ack, so that a publish the subscriber makes
+	// after the ack finds it, and taking messages only after the ack, so
+	// that the ack comes first.
+	q.mu.Lock()
+	qsub := &queueSub{sub: sub}
+	q.subs = append(q.subs, qsub)
+	q.bySub[sub] = qsub
+	q.mu.Unlock()
 	if acks&ackProcessed != 0 {
 		h := ackHeader(req, "processed", "success", "")
 		h.Options = "max_backlog=" + strconv.Itoa(backlog)
 		c.sendFrame(&h, nil)
 	}
 	q.mu.Lock()
-	qsub := &queueSub{sub: sub, backlog: backlog}
-	q.subs = append(q.subs, qsub)
-	q.bySub[sub] = qsub
+	qsub.backlog = backlog
 	out, at := q.dispatch(c.srv)
 	q.mu.Unlock()
 	sendQueued(out)
