@@ -279,6 +279,10 @@ func (c *client) sow(h *wire.Header) {
 			return
 		}
 	}
+	if req.Bookmark != "" {
+		c.historicalSOW(&req, acks, q) // historical_sow.go
+		return
+	}
 	view, skip, reason := c.sowExtras(&req)
 	if reason != "" {
 		c.fail(&req, acks, reason)
