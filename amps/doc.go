@@ -10,6 +10,13 @@
 // cid, subscribe-type commands get sub_id = cid unless one is given, and
 // sow-type commands get query_id and a default batch size of 10.
 //
+// URI options: compression=zlib makes the connection one raw-deflate stream
+// in each direction (no zlib header), flushed once per batch of frames the
+// writer sends; the server's transport must take compressed clients (in
+// ampserver, <Compression>zlib</Compression>), and a server that does not is
+// reported as ErrCompression. WebSocket URIs refuse the option: a WebSocket
+// frames messages itself.
+//
 // # Delivery and back-pressure
 //
 // One goroutine per connection reads frames and routes each message by

@@ -90,6 +90,15 @@
 // rebuilt from the transaction log or replicated from a peer take the
 // topic's default lifetime from their publish time (neither carries `e`).
 //
+// Compression (compress.go): a Transport with <Compression>zlib</Compression>
+// reads and writes each connection as one raw-deflate stream per direction,
+// for clients that connect with compression=zlib; each batch of frames the
+// writer takes is compressed and flushed once. A transport without it
+// checks that a connection's first frame header starts with '{', so a
+// compressed client is refused at once rather than read as a frame length;
+// invalid deflate closes that one connection. WebSocket and replication
+// transports do not take compression.
+//
 // Message queues (queue.go, queue_config.go): a <Queue> in <SOW> (Name,
 // MessageType, UnderlyingTopic defaulting to the Name, LeasePeriod
 // defaulting to 5m) is a queue over the journaled publishes of its
