@@ -30,12 +30,26 @@ func parseHeader(b []byte, h *Header, a *Arena) (n int, err error) {
 // parseFields parses the header at the start of b into the fields of h it
 // names (others are left as they are), taking string values equal to
 // those in prev from prev, and storing the new ones in prev.
+//
+// It is on the path of every frame, on both ends of a connection. The
+// headers encoders write (AppendHeader, the server's deliveries) are
+// compact: a key is a few plain bytes followed directly by ':', a value
+// by ',' or '}'. Those cases are taken inline with few live variables;
+// anything else (spaces, escapes, literals) goes through the general
+// scan, with the same result and the same errors (parseFieldsRef in the
+// tests is the plain definition).
 func parseFields(b []byte, h, prev *Header, a *Arena) (n int, err error) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return 0, frameErr("header does not start with '{'")
+	i := 0
+	if len(b) == 0 || b[0] != '{' {
+		i = skipSpace(b, 0)
+		if i >= len(b) || b[i] != '{' {
+			return 0, frameErr("header does not start with '{'")
+		}
 	}
-	i = skipSpace(b, i+1)
+	i++
+	if i < len(b) && isSpace(b[i]) {
+		i = skipSpace(b, i)
+	}
 	if i < len(b) && b[i] == '}' {
 		return i + 1, nil
 	}
@@ -43,69 +57,111 @@ func parseFields(b []byte, h, prev *Header, a *Arena) (n int, err error) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, frameErr("header key is not a string")
 		}
-		ks, ke, esc, next, ok := scanString(b, i)
-		if !ok {
-			return 0, frameErr("unterminated header key")
+		// Keys are a few bytes long: a byte loop ends sooner than the
+		// word-wise scan.
+		ks := i + 1
+		j := ks
+		for j < len(b) && b[j] != '"' && b[j] != '\\' {
+			j++
 		}
 		var key []byte
-		if esc {
-			key = unescape(nil, b[ks:ke])
+		if j < len(b) && b[j] == '"' {
+			key = b[ks:j]
+			i = j + 1
 		} else {
-			key = b[ks:ke]
+			ks, ke, esc, next, ok := scanString(b, i)
+			if !ok {
+				return 0, frameErr("unterminated header key")
+			}
+			if esc {
+				key = unescape(nil, b[ks:ke])
+			} else {
+				key = b[ks:ke]
+			}
+			i = next
 		}
-		i = skipSpace(b, next)
-		if i >= len(b) || b[i] != ':' {
-			return 0, frameErr("missing ':' after header key")
+		if i < len(b) && b[i] == ':' {
+			i++
+		} else {
+			i = skipSpace(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return 0, frameErr("missing ':' after header key")
+			}
+			i++
 		}
-		i = skipSpace(b, i+1)
+		if i < len(b) && isSpace(b[i]) {
+			i = skipSpace(b, i)
+		}
 		if i >= len(b) {
 			return 0, frameErr("truncated header")
 		}
-		var raw []byte // the value's bytes (string contents or literal token)
-		quoted, escaped, isNull := false, false, false
-		switch c := b[i]; {
-		case c == '"':
-			vs, ve, e, nx, ok := scanString(b, i)
-			if !ok {
-				return 0, frameErr("unterminated header value")
-			}
-			raw, quoted, escaped, i = b[vs:ve], true, e, nx
-		case c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n':
-			s := i
-			for i < len(b) && isLiteralByte(b[i]) {
-				i++
-			}
-			raw = b[s:i]
-			switch string(raw) {
-			case "null":
-				isNull = true
-			case "true", "false":
-			default:
-				if !isNumber(raw) {
-					return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
+		if b[i] == '"' {
+			vs := i + 1
+			ve := plainEnd(b, vs)
+			if ve < len(b) && b[ve] == '"' {
+				if err := h.set(prev, key, b[vs:ve], false, a); err != nil {
+					return 0, err
 				}
+				i = ve + 1
+			} else {
+				vs, ve, e, nx, ok := scanString(b, i)
+				if !ok {
+					return 0, frameErr("unterminated header value")
+				}
+				if err := h.set(prev, key, b[vs:ve], e, a); err != nil {
+					return 0, err
+				}
+				i = nx
 			}
-		default:
-			return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
-		}
-		if !isNull {
-			if err := h.set(prev, key, raw, quoted, escaped, a); err != nil {
+		} else {
+			nx, err := h.setLiteral(prev, b, i, key, a)
+			if err != nil {
 				return 0, err
 			}
+			i = nx
 		}
-		i = skipSpace(b, i)
+		if i < len(b) && isSpace(b[i]) {
+			i = skipSpace(b, i)
+		}
 		if i >= len(b) {
 			return 0, frameErr("truncated header")
 		}
 		switch b[i] {
 		case ',':
-			i = skipSpace(b, i+1)
+			i++
+			if i < len(b) && isSpace(b[i]) {
+				i = skipSpace(b, i)
+			}
 		case '}':
 			return i + 1, nil
 		default:
 			return 0, frameErr("expected ',' or '}' in header")
 		}
 	}
+}
+
+// setLiteral parses the unquoted value at b[i] (a number, true, false or
+// null) and stores it under key; it returns the index after it.
+func (h *Header) setLiteral(prev *Header, b []byte, i int, key []byte, a *Arena) (int, error) {
+	c := b[i]
+	if !(c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n') {
+		return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
+	}
+	s := i
+	for i < len(b) && isLiteralByte(b[i]) {
+		i++
+	}
+	raw := b[s:i]
+	switch string(raw) {
+	case "null":
+		return i, nil
+	case "true", "false":
+	default:
+		if !isNumber(raw) {
+			return 0, frameErr("bad header value for " + strconv.Quote(string(key)))
+		}
+	}
+	return i, h.set(prev, key, raw, false, a)
 }
 
 // ParseMessage splits a frame body into h and the payload (a sub-slice of frame).
@@ -206,15 +262,31 @@ func ForEachRecord(payload []byte, fn func(h *Header, data []byte) error) error 
 }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
+	for i < len(b) && isSpace(b[i]) {
+		i++
 	}
 	return i
+}
+
+// isSpace reports JSON whitespace; most bytes are above ' ', which one
+// comparison rules out.
+func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') }
+
+// plainEnd returns the index of the first '"' or '\\' in b at or after
+// start, or len(b) when there is none; eight bytes at a time, as
+// scanString.
+func plainEnd(b []byte, j int) int {
+	for j+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[j:])
+		if m := hasByte(x, '"') | hasByte(x, '\\'); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+		j += 8
+	}
+	for j < len(b) && b[j] != '"' && b[j] != '\\' {
+		j++
+	}
+	return j
 }
 
 func isLiteralByte(c byte) bool {
@@ -449,7 +521,7 @@ func atou(b []byte) (uint64, bool) {
 // set stores one header field; prev holds the fields' earlier values, kept
 // when unchanged, and is updated with the new value. The switch on string(key) and the comparisons with prev
 // compile to comparisons without allocating.
-func (h *Header) set(prev *Header, key, raw []byte, quoted, escaped bool, a *Arena) error {
+func (h *Header) set(prev *Header, key, raw []byte, escaped bool, a *Arena) error {
 	str := func(dst, old *string) {
 		if escaped || string(raw) != *old {
 			*old = valueString(raw, escaped, a)
@@ -583,6 +655,5 @@ func (h *Header) set(prev *Header, key, raw []byte, quoted, escaped bool, a *Are
 		h.RecordsReturned, err = parseIntValue(key, raw, escaped)
 		h.HasStats = true
 	}
-	_ = quoted
 	return err
 }
