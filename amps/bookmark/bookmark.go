@@ -71,10 +71,15 @@ func Join(bms []Bookmark) string {
 
 // Store is a bookmark store. Methods taking a bookmark ignore values that do
 // not name one message (Epoch, Now, timestamps, lists): those are never
-// logged. Implementations are safe for concurrent use.
+// logged. The one exception is a range given to Log. Implementations are
+// safe for concurrent use.
 type Store interface {
 	// Log records that the message with this bookmark was received and
 	// handed to the application. Logging a bookmark already known is a no-op.
+	// Given a range ("[" or "(" first), Log records it as the
+	// subscription's bookmark instead (ErrInvalidRange when it is not a
+	// valid range), and MostRecent then answers with that range resumed;
+	// log the range before subscribing with it.
 	Log(subID, bookmark string) error
 	// Discard records that the application is done with the message; the
 	// resume point may move past it once every earlier message is discarded.

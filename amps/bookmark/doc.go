@@ -16,8 +16,25 @@
 //     sequence seen per publisher. Messages recovered from a log but never
 //     discarded are not duplicates: they must be delivered again.
 //
+// Bookmark ranges ("[start:end]", "(start:end)", see Range) are recorded
+// with Log(subID, range) before subscribing. MostRecent then returns the
+// range with the same end and closing bracket and, once something has been
+// discarded, its start moved to the resume point: per publisher the later
+// of the original start bookmark and the resume point, resumed after it
+// ('('). Nothing discarded, the range is returned as recorded. EPOCH is
+// dropped from a resumed start; timestamps and NOW are kept, because on a
+// replicating server a list of bookmarks alone replays unlisted publishers
+// from their first message, before the original start (Range.resume has
+// the full rules). An inclusive range keeps '[' while one of its own start
+// bookmarks has not been passed; the messages it then delivers again are
+// duplicates to IsDiscarded. Recording a different range for a
+// subscription id starts its state afresh. A NOW end is evaluated by the
+// server again on every resume.
+//
 // MemoryStore keeps this in memory. LoggedStore also appends every change to a
 // file, recovers from it on open (tolerating a torn final record, refusing
-// corruption anywhere else) and compacts it with Prune. Both are safe for
+// corruption anywhere else) and compacts it with Prune, which keeps the
+// range. Its file format is described in logfile.go; ranges added a record
+// kind without changing the older ones, so older files load unchanged. Both are safe for
 // concurrent use.
 package bookmark

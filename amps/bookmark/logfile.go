@@ -13,16 +13,28 @@ import (
 //	u32 little-endian body length | u32 little-endian CRC-32C of body | body
 //	body = kind (b, d or p) | u16 little-endian len(subID) | subID |
 //	       u64 little-endian publisher | u64 little-endian sequence
+//	     | r | u16 little-endian len(subID) | subID |
+//	       u16 little-endian len(range) | range text, as Range.String gives it
+//
+// The r record (a subscription's bookmark range) came later than the
+// others. Files without one are laid out exactly as before, so a file
+// written by an older version loads unchanged, and an older version loads
+// a newer file as long as no range was recorded in it (otherwise it stops
+// at the unknown kind and reports the file as corrupt). Replaying an r
+// record resets its subscription (see subscription.setRange), so the
+// records after it rebuild the state of that range only.
 //
 // A crash can tear only the final record (appends are sequential), so a
 // short or mis-checksummed record at the very end is cut off on recovery;
 // anything wrong before the end means the file was damaged and is reported.
 const (
-	logMagic    = "AMPSBKM1"
-	recHeader   = 8
-	minBody     = 1 + 2 + 16
-	maxSubIDLen = 1<<16 - 1
-	maxBody     = minBody + maxSubIDLen
+	logMagic     = "AMPSBKM1"
+	recHeader    = 8
+	minBody      = 1 + 2 + 16
+	minRangeBody = 1 + 2 + 2
+	maxSubIDLen  = 1<<16 - 1
+	maxRangeLen  = 1<<16 - 1
+	maxBody      = minRangeBody + maxSubIDLen + maxRangeLen
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -33,19 +45,28 @@ var ErrCorrupt = errors.New("bookmark log corrupt")
 type record struct {
 	kind  byte
 	subID string
-	bm    Bookmark
+	bm    Bookmark // b, d and p records
+	spec  string   // r records: the range; at most maxRangeLen bytes
 }
 
 func appendRecord(dst []byte, r record) []byte {
 	n := minBody + len(r.subID)
+	if r.kind == kindRange {
+		n = minRangeBody + len(r.subID) + len(r.spec)
+	}
 	start := len(dst)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
 	dst = binary.LittleEndian.AppendUint32(dst, 0)
 	dst = append(dst, r.kind)
 	dst = binary.LittleEndian.AppendUint16(dst, uint16(len(r.subID)))
 	dst = append(dst, r.subID...)
-	dst = binary.LittleEndian.AppendUint64(dst, r.bm.Publisher)
-	dst = binary.LittleEndian.AppendUint64(dst, r.bm.Seq)
+	if r.kind == kindRange {
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(r.spec)))
+		dst = append(dst, r.spec...)
+	} else {
+		dst = binary.LittleEndian.AppendUint64(dst, r.bm.Publisher)
+		dst = binary.LittleEndian.AppendUint64(dst, r.bm.Seq)
+	}
 	binary.LittleEndian.PutUint32(dst[start+4:], crc32.Checksum(dst[start+recHeader:], crcTable))
 	return dst
 }
@@ -70,7 +91,7 @@ func readLog(data []byte) (recs []record, good int, err error) {
 			return recs, off, nil
 		}
 		n := int(binary.LittleEndian.Uint32(rest))
-		if n < minBody || n > maxBody {
+		if n < minRangeBody || n > maxBody {
 			if allZero(rest) {
 				// Space allocated by the file system but never written.
 				return recs, off, nil
@@ -99,10 +120,25 @@ func readLog(data []byte) (recs []record, good int, err error) {
 
 func decodeBody(b []byte) (record, error) {
 	kind := b[0]
-	if kind != kindReceived && kind != kindDiscarded && kind != kindPersisted {
+	sl := int(binary.LittleEndian.Uint16(b[1:]))
+	switch kind {
+	case kindReceived, kindDiscarded, kindPersisted:
+	case kindRange:
+		if len(b) < minRangeBody+sl {
+			return record{}, fmt.Errorf("subscription id length %d does not fit record length %d", sl, len(b))
+		}
+		rl := int(binary.LittleEndian.Uint16(b[3+sl:]))
+		if len(b) != minRangeBody+sl+rl {
+			return record{}, fmt.Errorf("range length %d does not match record length %d", rl, len(b))
+		}
+		r := record{kind: kind, subID: string(b[3 : 3+sl]), spec: string(b[5+sl:])}
+		if _, err := ParseRange(r.spec); err != nil {
+			return record{}, err
+		}
+		return r, nil
+	default:
 		return record{}, fmt.Errorf("unknown kind %q", kind)
 	}
-	sl := int(binary.LittleEndian.Uint16(b[1:]))
 	if len(b) != minBody+sl {
 		return record{}, fmt.Errorf("subscription id length %d does not match record length %d", sl, len(b))
 	}

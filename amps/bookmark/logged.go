@@ -63,6 +63,11 @@ func OpenLogged(path string, opts LoggedOptions) (*LoggedStore, error) {
 	}
 	s := &LoggedStore{path: path, opts: opts, subs: map[string]*subscription{}}
 	for _, r := range recs {
+		if r.kind == kindRange {
+			rng, _ := ParseRange(r.spec) // readLog has checked it
+			s.sub(r.subID).setRange(rng)
+			continue
+		}
 		s.sub(r.subID).apply(r.kind, r.bm)
 	}
 	for _, sub := range s.subs {
@@ -116,10 +121,14 @@ func (s *LoggedStore) sub(id string) *subscription {
 
 // write appends one record; the caller holds mu.
 func (s *LoggedStore) write(kind byte, subID string, bm Bookmark) error {
+	return s.writeRecord(record{kind: kind, subID: subID, bm: bm})
+}
+
+func (s *LoggedStore) writeRecord(r record) error {
 	if s.err != nil {
 		return s.err
 	}
-	s.buf = appendRecord(s.buf[:0], record{kind: kind, subID: subID, bm: bm})
+	s.buf = appendRecord(s.buf[:0], r)
 	if _, err := s.w.Write(s.buf); err != nil {
 		s.err = fmt.Errorf("bookmark log %s: %w", s.path, err)
 	}
@@ -160,9 +169,37 @@ func (s *LoggedStore) change(subID, bookmark string, kind byte) error {
 	return nil
 }
 
-// Log implements Store.
+// Log implements Store. A range is written to the log only when it differs
+// from the one recorded, so recording it again at every start costs
+// nothing.
 func (s *LoggedStore) Log(subID, bookmark string) error {
+	if IsRange(bookmark) {
+		return s.logRange(subID, bookmark)
+	}
 	return s.change(subID, bookmark, kindReceived)
+}
+
+func (s *LoggedStore) logRange(subID, bookmark string) error {
+	r, err := ParseRange(bookmark)
+	if err != nil {
+		return fmt.Errorf("bookmark store: subscription %q: %w", subID, err)
+	}
+	spec := r.String()
+	switch {
+	case len(subID) > maxSubIDLen:
+		return fmt.Errorf("bookmark store: subscription id of %d bytes is too long", len(subID))
+	case len(spec) > maxRangeLen:
+		return fmt.Errorf("bookmark store: subscription %q: range of %d bytes is too long", subID, len(spec))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if !s.sub(subID).setRange(r) {
+		return nil
+	}
+	return s.writeRecord(record{kind: kindRange, subID: subID, spec: spec})
 }
 
 // Discard implements Store.
@@ -245,6 +282,8 @@ func (s *LoggedStore) Prune() error {
 	for _, id := range ids {
 		s.subs[id].compact(func(kind byte, bm Bookmark) {
 			buf = appendRecord(buf, record{kind: kind, subID: id, bm: bm})
+		}, func(r Range) {
+			buf = appendRecord(buf, record{kind: kindRange, subID: id, spec: r.String()})
 		})
 	}
 	tmp := s.path + ".tmp"

@@ -272,6 +272,7 @@ func FuzzReadLog(f *testing.F) {
 	seed = appendRecord(seed, record{kind: kindReceived, subID: "sub", bm: Bookmark{1, 2}})
 	seed = appendRecord(seed, record{kind: kindDiscarded, subID: "sub", bm: Bookmark{1, 2}})
 	f.Add(seed)
+	f.Add(appendRecord(append([]byte(nil), seed...), record{kind: kindRange, subID: "sub", spec: "[1|2|,20240101T000000Z:1|9|)"}))
 	f.Add(seed[:len(seed)-3])
 	f.Add([]byte(logMagic))
 	f.Add([]byte("AMPS"))

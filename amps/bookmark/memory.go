@@ -1,6 +1,7 @@
 package bookmark
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 )
@@ -46,6 +47,16 @@ func (m *MemoryStore) change(subID, bookmark string, kind byte) {
 
 // Log implements Store.
 func (m *MemoryStore) Log(subID, bookmark string) error {
+	if IsRange(bookmark) {
+		r, err := ParseRange(bookmark)
+		if err != nil {
+			return fmt.Errorf("bookmark store: subscription %q: %w", subID, err)
+		}
+		m.mu.Lock()
+		m.sub(subID).setRange(r)
+		m.mu.Unlock()
+		return nil
+	}
 	m.change(subID, bookmark, kindReceived)
 	return nil
 }

@@ -43,6 +43,8 @@ type subscription struct {
 	recent Bookmark // last entry popped from order; valid when hasRecent
 	// hasRecent is false until some prefix of the arrivals is discarded.
 	hasRecent bool
+	// rng is the subscription's bookmark range, nil for a plain bookmark.
+	rng *Range
 }
 
 func newSubscription() *subscription { return &subscription{pubs: map[uint64]*publisher{}} }
@@ -117,8 +119,30 @@ func (s *subscription) persisted(bm Bookmark) bool {
 	return true
 }
 
+// setRange records the subscription's range and reports whether the state
+// changed. A different range is a different subscription: what was
+// received for the old one says nothing about the new one, so the state
+// starts afresh.
+func (s *subscription) setRange(r Range) bool {
+	if s.rng != nil && s.rng.String() == r.String() {
+		return false
+	}
+	*s = subscription{pubs: map[uint64]*publisher{}, rng: &r}
+	return true
+}
+
 // mostRecent computes the resume point; see the package documentation.
 func (s *subscription) mostRecent() string {
+	at := s.resumePoints()
+	if s.rng != nil {
+		return s.rng.resume(at).String()
+	}
+	return Join(at)
+}
+
+// resumePoints is the resume point as one bookmark per publisher, none
+// when nothing has been discarded yet.
+func (s *subscription) resumePoints() []Bookmark {
 	at := map[uint64]uint64{}
 	for id, p := range s.pubs {
 		if p.hasLast {
@@ -129,7 +153,7 @@ func (s *subscription) mostRecent() string {
 		// Some message is not discarded yet. Resuming from any publisher's
 		// own point could start after it; the arrival-order prefix cannot.
 		if !s.hasRecent {
-			return Epoch
+			return nil
 		}
 		at[s.recent.Publisher] = s.recent.Seq
 	}
@@ -142,7 +166,7 @@ func (s *subscription) mostRecent() string {
 		}
 		out = append(out, Bookmark{Publisher: id, Seq: seq})
 	}
-	return Join(out)
+	return out
 }
 
 // markRecovered flags every entry not yet discarded as awaiting redelivery.
@@ -159,12 +183,17 @@ const (
 	kindReceived  byte = 'b'
 	kindDiscarded byte = 'd'
 	kindPersisted byte = 'p'
+	kindRange     byte = 'r'
 )
 
 // compact emits the shortest record sequence that, replayed into an empty
 // subscription, rebuilds the same answers: resume point, duplicate detection
-// and the entries still awaited.
-func (s *subscription) compact(emit func(kind byte, bm Bookmark)) {
+// and the entries still awaited. The range comes first: replaying it
+// resets the subscription.
+func (s *subscription) compact(emit func(kind byte, bm Bookmark), emitRange func(Range)) {
+	if s.rng != nil {
+		emitRange(*s.rng)
+	}
 	inOrder := make(map[Bookmark]bool, len(s.order))
 	for _, e := range s.order {
 		inOrder[e.bm] = true
