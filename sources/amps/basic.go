@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ampsclient "ampsflume/amps"
@@ -60,6 +61,8 @@ func BasicClientFactory(ctx context.Context, cfg ClientConfig) (Feed, error) {
 	return f, nil
 }
 
+var _ QueueFeed = (*haFeed)(nil)
+
 // haFeed is a PushFeed over an HA subscription whose deliveries are lent to
 // deliver on the client's reader goroutine. Until the source picks Run or
 // Next, deliver waits (the subscription is pushed back, nothing is lost).
@@ -72,7 +75,8 @@ type haFeed struct {
 	chosen    chan struct{} // closed once handle is set
 	closed    chan struct{} // closed by Close: releases a waiting deliver
 	handle    func(*Message)
-	pushed    bool // Run chose; false after Next chose
+	pushed    bool        // Run chose; false after Next chose
+	acked     atomic.Bool // an acknowledgement was sent: Close flushes
 	pull      chan *Message
 
 	// m is lent to handle for every delivery: reader goroutine only, and
@@ -100,6 +104,7 @@ func (f *haFeed) deliver(m *ampsclient.Message) {
 		CorrelationID: m.CorrelationID,
 		SubID:         subID,
 		AckType:       m.AckType,
+		LeasePeriod:   m.LeasePeriod,
 		Data:          m.Data,
 	}
 	f.handle(&f.m)
@@ -154,7 +159,31 @@ func (f *haFeed) Next(ctx context.Context) (*Message, error) {
 	}
 }
 
+// Ack implements QueueFeed with one sow_delete naming the bookmarks, sent
+// and not waited for.
+func (f *haFeed) Ack(topic string, bookmarks []string) error {
+	if len(bookmarks) == 0 {
+		return nil
+	}
+	f.acked.Store(true)
+	return f.ha.Client().Send(ampsclient.Command{Name: ampsclient.CmdSowDelete, Topic: topic, Bookmark: strings.Join(bookmarks, ",")})
+}
+
+// ackFlushTimeout bounds how long Close waits for the server to process the
+// acknowledgements already sent.
+const ackFlushTimeout = 5 * time.Second
+
+// Close disconnects; after queue acknowledgements it first waits (at most
+// ackFlushTimeout) for the server to process what was sent, since closing
+// drops what is still queued for the socket, and a lost acknowledgement
+// means a duplicate. The reader goes on meanwhile, so handle must not block
+// by then.
 func (f *haFeed) Close() error {
+	if f.acked.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), ackFlushTimeout)
+		_ = f.ha.Client().Flush(ctx) // not connected: the leases are gone anyway
+		cancel()
+	}
 	f.closeOnce.Do(func() { close(f.closed) })
 	return f.ha.Close()
 }

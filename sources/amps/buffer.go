@@ -2,6 +2,7 @@ package amps
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 )
@@ -19,6 +20,7 @@ type item struct {
 	data     []byte // the event body, shared by every attempt
 	bookmark string
 	discard  bool     // discard bookmark after the commit (bookmarkLog set)
+	ack      bool     // a queue message: acknowledge bookmark after the commit
 	received int64    // arrival time in Unix ms, for the timestamp header
 	fields   *Message // nil unless eventHeaders names other AMPS fields
 }
@@ -35,6 +37,7 @@ type multiBuffer struct {
 	capacity int
 	maxBatch int
 	paused   bool
+	closed   bool // put refuses from now on (Stop)
 	pauses   int64
 	lastBM   string        // bookmark of the last message put, for StatusInfo
 	space    chan struct{} // signalled when room is released
@@ -52,11 +55,18 @@ func newMultiBuffer(maxBuffers, maxBatch int, wake func(), log *slog.Logger) *mu
 	}
 }
 
-// put appends it, waiting for room; it fails only when ctx ends. A message
-// with a bookmark becomes the last bookmark seen.
+// errBufferClosed is put's error once the source is stopping.
+var errBufferClosed = errors.New("amps source: stopping")
+
+// put appends it, waiting for room; it fails only when ctx ends or the
+// buffer is closed. A message with a bookmark becomes the last bookmark seen.
 func (b *multiBuffer) put(ctx context.Context, it *item) error {
 	for {
 		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			return errBufferClosed
+		}
 		if b.held < b.capacity {
 			wasEmpty := b.head == len(b.q)
 			b.q = append(b.q, *it)
@@ -83,6 +93,14 @@ func (b *multiBuffer) put(ctx context.Context, it *item) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// close makes every later put fail, so that what Stop drains is all there
+// will be. Whoever waits for room is released by its context.
+func (b *multiBuffer) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
 }
 
 // take moves up to maxBatch queued items, oldest first, to dst and returns

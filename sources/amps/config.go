@@ -160,6 +160,46 @@ type Config struct {
 	// BookmarkHeader, when not empty, is the header that carries every
 	// event's bookmark (exactly-once mode).
 	BookmarkHeader string
+	// MaxBacklog is the max_backlog the subscription asks for: the one in
+	// options, or MaxBatch for a subscribe without bookmarkLog (the only
+	// subscription that can be a queue's); 0 when not asked for.
+	MaxBacklog int
+}
+
+// SubscribeOptions are the options the subscription is made with: options,
+// plus max_backlog=MaxBatch when options do not name max_backlog and the
+// subscription could be to a queue.
+func (c Config) SubscribeOptions() string {
+	if c.MaxBacklog == 0 || hasBacklog(c.Options) {
+		return c.Options
+	}
+	o := "max_backlog=" + strconv.Itoa(c.MaxBacklog)
+	if c.Options == "" {
+		return o
+	}
+	return c.Options + "," + o
+}
+
+// hasBacklog tells whether options name max_backlog.
+func hasBacklog(options string) bool {
+	_, ok, _ := parseBacklog(options)
+	return ok
+}
+
+// parseBacklog finds max_backlog=N in a comma list of options.
+func parseBacklog(options string) (n int, ok bool, err error) {
+	for o := range strings.SplitSeq(options, ",") {
+		v, found := strings.CutPrefix(strings.TrimSpace(o), "max_backlog=")
+		if !found {
+			continue
+		}
+		n, err = strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 {
+			return 0, true, fmt.Errorf("max_backlog=%s is not a whole number of at least 1", v)
+		}
+		return n, true, nil
+	}
+	return 0, false, nil
 }
 
 // value returns a key's trimmed value; Flume ignores keys with empty values,
@@ -226,6 +266,7 @@ func ParseConfig(c *flume.Context, channels []flume.ChannelInfo) (Config, error)
 	if !errs.Add(err) {
 		errs.Add(checkMaxBatch(c, cfg.MaxBatch, channels))
 	}
+	errs.Add(parseMaxBacklog(c, &cfg))
 	cfg.PruneThreshold, err = c.Duration("pruneTimeThreshold", DefaultPruneTime, time.Millisecond)
 	errs.Add(err)
 	cfg.EventHeaders, err = parseHeaders(c)
@@ -252,6 +293,28 @@ func ParseConfig(c *flume.Context, channels []flume.ChannelInfo) (Config, error)
 		errs.Add(err)
 	}
 	return cfg, errs.Err()
+}
+
+// parseMaxBacklog sets MaxBacklog. A queue leases a subscription up to
+// max_backlog messages at a time and the source acknowledges them only once
+// committed, so a max_backlog above what the buffer holds would only park
+// leased messages in the socket, out of sight of the source's metrics and
+// unavailable to the queue's other consumers: it is refused. Without one, a
+// subscribe asks for one batch: the server's default of 1 would make every
+// commit a single-message transaction.
+func parseMaxBacklog(c *flume.Context, cfg *Config) error {
+	n, ok, err := parseBacklog(cfg.Options)
+	switch {
+	case err != nil:
+		return c.Errorf("options", "%v", err)
+	case ok && cfg.MaxBuffers > 0 && n > cfg.MaxBuffers*cfg.MaxBatch:
+		return c.Errorf("options", "max_backlog=%d is more than the source buffers (maxBuffers × maxBatch = %d): the extra leased messages would wait unseen in the socket; lower max_backlog or raise maxBuffers", n, cfg.MaxBuffers*cfg.MaxBatch)
+	case ok:
+		cfg.MaxBacklog = n
+	case cfg.Command == "subscribe" && cfg.BookmarkLog == "":
+		cfg.MaxBacklog = cfg.MaxBatch
+	}
+	return nil
 }
 
 // checkMaxBatch refuses a batch larger than a channel's transactionCapacity:

@@ -255,3 +255,43 @@ func TestConfigEveryError(t *testing.T) {
 		t.Fatalf("default maxBatch: %v", err)
 	}
 }
+
+func TestMaxBacklog(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		kv      map[string]string
+		backlog int
+		options string
+		err     string
+	}{
+		{"subscribe asks for a batch", map[string]string{"maxBatch": "50"}, 50, "max_backlog=50", ""},
+		{"kept options", map[string]string{"options": "oof", "maxBatch": "7"}, 7, "oof,max_backlog=7", ""},
+		{"explicit", map[string]string{"options": "max_backlog=3"}, 3, "max_backlog=3", ""},
+		{"the whole buffer", map[string]string{"options": "oof, max_backlog=20", "maxBatch": "10", "maxBuffers": "2"}, 20, "oof, max_backlog=20", ""},
+		{"more than the buffer", map[string]string{"options": "max_backlog=21", "maxBatch": "10", "maxBuffers": "2"}, 0, "", "max_backlog=21 is more than the source buffers (maxBuffers × maxBatch = 20)"},
+		{"not a number", map[string]string{"options": "max_backlog=many"}, 0, "", "max_backlog=many is not a whole number"},
+		{"zero", map[string]string{"options": "max_backlog=0"}, 0, "", "max_backlog=0 is not a whole number"},
+		{"not for a sow", map[string]string{"command": "sow"}, 0, "", ""},
+		{"not with bookmarks", map[string]string{"bookmarkLog": "/tmp/x", "subscriptionId": "s"}, 0, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kv := map[string]string{"clientName": "c", "uri": "tcp://h:9007/amps/json", "topic": "Q"}
+			for k, v := range tc.kv {
+				kv[k] = v
+			}
+			cfg, err := ParseConfig(flume.MapContext(`source "amps"`, kv), nil)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MaxBacklog != tc.backlog || cfg.SubscribeOptions() != tc.options {
+				t.Fatalf("MaxBacklog %d options %q, want %d %q", cfg.MaxBacklog, cfg.SubscribeOptions(), tc.backlog, tc.options)
+			}
+		})
+	}
+}

@@ -23,7 +23,10 @@ type Message struct {
 	CorrelationID string
 	SubID         string
 	AckType       string // on acks
-	Data          []byte
+	// LeasePeriod is set on a message from a queue (the lease end, `lp`):
+	// the source acknowledges it by Bookmark once it is committed.
+	LeasePeriod string
+	Data        []byte
 }
 
 // Feed is a running subscription: the seam between the source and an AMPS
@@ -51,6 +54,17 @@ type Feed interface {
 type PushFeed interface {
 	Feed
 	Run(ctx context.Context, handle func(*Message)) error
+}
+
+// QueueFeed is a Feed that can acknowledge queue messages. Ack sends one
+// acknowledgement of bookmarks to the queue topic over the current
+// connection, without waiting for the server's answer (the feed's reader may
+// be held up by a full buffer and could not read it). An acknowledgement of
+// a message leased on an earlier connection is void: the server has put that
+// message back and delivers it again.
+type QueueFeed interface {
+	Feed
+	Ack(topic string, bookmarks []string) error
 }
 
 // ConnectionState is what a feed reports about its connection.

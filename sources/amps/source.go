@@ -46,8 +46,12 @@ type Source struct {
 	bodies bodyAlloc // copies of lent bodies; the feed's goroutine only
 	store  bookmark.Store
 	feed   Feed
-	cancel context.CancelFunc
-	done   chan struct{}
+	// cancel ends the client; stopRead, cancelled first on Stop, ends the
+	// buffering of new messages while the connection stays up for the last
+	// queue acknowledgements.
+	cancel   context.CancelFunc
+	stopRead context.CancelFunc
+	done     chan struct{}
 
 	// procMu serialises polls with the drain in Stop.
 	procMu    sync.Mutex
@@ -59,9 +63,15 @@ type Source struct {
 	// eventHeaders names fields an item does not otherwise keep.
 	stampReceived, keepFields bool
 
+	// ackBMs is reused for the bookmarks of each queue acknowledgement;
+	// procMu guards it.
+	ackBMs []string
+
 	duplicates atomic.Int64
 	filtered   atomic.Int64
-	mu         sync.Mutex // guards the fields below
+	acked      atomic.Int64 // queue messages acknowledged
+	ackFailed  atomic.Int64 // queue messages whose acknowledgement failed
+	mu         sync.Mutex   // guards the fields below
 	feedClosed bool
 	readErr    error
 }
@@ -148,19 +158,21 @@ func (s *Source) Start(ctx context.Context) error {
 		s.store = st
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	readCtx, stopRead := context.WithCancel(runCtx)
 	feed, err := s.factory(runCtx, ClientConfig{
 		ClientName: s.cfg.ClientName,
 		URIs:       s.cfg.URIs,
 		Command:    s.cfg.Command,
 		Topic:      s.cfg.Topic,
 		Filter:     s.cfg.Filter,
-		Options:    s.cfg.Options,
+		Options:    s.cfg.SubscribeOptions(),
 		SubID:      s.cfg.SubscriptionID,
 		Store:      s.store,
 		Properties: s.env.Config,
 		Logger:     s.log,
 	})
 	if err != nil {
+		stopRead()
 		cancel()
 		if s.store != nil {
 			s.store.Close()
@@ -171,15 +183,15 @@ func (s *Source) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.feed = feed
 	s.mu.Unlock()
-	s.cancel, s.done = cancel, make(chan struct{})
+	s.cancel, s.stopRead, s.done = cancel, stopRead, make(chan struct{})
 	s.procMu.Lock()
 	s.lastPrune = s.now()
 	s.procMu.Unlock()
 	s.counter.MarkStarted()
 	if pf, ok := feed.(PushFeed); ok {
-		go s.push(runCtx, pf)
+		go s.push(readCtx, pf)
 	} else {
-		go s.read(runCtx)
+		go s.read(readCtx)
 	}
 	s.log.Info("AMPS source started", "command", s.cfg.Command, "topic", s.cfg.Topic, "uris", s.cfg.URIs)
 	return nil
@@ -245,7 +257,7 @@ func (s *Source) handle(ctx context.Context, m *Message, lent bool) error {
 		s.log.Debug("AMPS message dropped by cmdTypeFilter", "command", m.Command, "cmdTypeFilter", s.cfg.CmdTypeFilter)
 		return nil
 	}
-	it := item{data: m.Data, bookmark: m.Bookmark}
+	it := item{data: m.Data, bookmark: m.Bookmark, ack: m.LeasePeriod != "" && m.Bookmark != ""}
 	if s.store != nil && m.Bookmark != "" {
 		if s.store.IsDiscarded(subID, m.Bookmark) {
 			s.duplicates.Add(1)
@@ -381,6 +393,7 @@ func (s *Source) commitNext() (flume.Status, error) {
 		s.counter.GenericProcessingFail.Add(1)
 		return flume.Backoff, fmt.Errorf("amps source %q: message discards failed (they will be retried): %w", s.env.Name, err)
 	}
+	s.ack(b.items)
 	s.buf.release(len(b.items))
 	b.reset()
 	return flume.Ready, nil
@@ -401,6 +414,37 @@ func (s *Source) discard(items []item) error {
 	return s.store.Flush()
 }
 
+// ack acknowledges the queue messages of a committed batch in one command.
+// It is not retried: a send fails only when the connection is gone, and the
+// server then puts the messages back and delivers them again, to this
+// source or another one (duplicates, never a loss). The caller holds procMu.
+func (s *Source) ack(items []item) {
+	bms := s.ackBMs[:0]
+	for i := range items {
+		if items[i].ack {
+			bms = append(bms, items[i].bookmark)
+		}
+	}
+	if len(bms) == 0 {
+		return
+	}
+	s.mu.Lock()
+	qf, ok := s.feed.(QueueFeed)
+	s.mu.Unlock()
+	err := errors.New("the client factory's feed cannot acknowledge queue messages")
+	if ok {
+		err = qf.Ack(s.cfg.Topic, bms)
+	}
+	if err != nil {
+		s.ackFailed.Add(int64(len(bms)))
+		s.log.Warn("queue acknowledgement not sent; the server will deliver these messages again after their lease or the disconnect", "messages", len(bms), "queue", s.cfg.Topic, "err", err)
+	} else {
+		s.acked.Add(int64(len(bms)))
+	}
+	clear(bms)
+	s.ackBMs = bms[:0]
+}
+
 // maybePrune prunes the bookmark log when pruneTimeThreshold has passed (or
 // unconditionally on stop); 0 disables pruning. The caller holds procMu.
 func (s *Source) maybePrune(stopping bool) {
@@ -417,42 +461,32 @@ func (s *Source) maybePrune(stopping bool) {
 	}
 }
 
-// Stop ends the subscription, commits what is buffered if the channels take
-// it, prunes and closes the bookmark store.
+// Stop ends the buffering of new messages, commits what is buffered if the
+// channels take it (acknowledging queue messages over the connection, still
+// up), then ends the subscription, prunes and closes the bookmark store.
 func (s *Source) Stop() error {
-	if s.cancel != nil {
-		s.cancel()
-		if err := s.feed.Close(); err != nil {
-			s.log.Warn("closing the AMPS client", "err", err)
-		}
-		s.mu.Lock()
-		s.feedClosed = true
-		s.mu.Unlock()
-		<-s.done
-		s.cancel = nil
-	}
 	s.procMu.Lock()
 	defer s.procMu.Unlock()
 	if s.stopped {
 		return nil
 	}
 	s.stopped = true
-	var err error
-	for {
-		st, perr := s.commitNext()
-		if perr != nil {
-			held, _, _, _ := s.buf.stats()
-			if s.store != nil {
-				s.log.Warn("stopping with messages not committed; they stay undiscarded and will be redelivered", "messages", held, "err", perr)
-			} else {
-				s.log.Warn("stopping with messages not committed; without bookmarkLog they are lost", "messages", held, "err", perr)
-			}
-			err = perr
-			break
+	if s.cancel != nil {
+		// Nothing is buffered after this, so what is buffered has no gap.
+		s.stopRead()
+		s.buf.close()
+	}
+	err := s.drain()
+	if s.cancel != nil {
+		if cerr := s.feed.Close(); cerr != nil {
+			s.log.Warn("closing the AMPS client", "err", cerr)
 		}
-		if st == flume.Backoff {
-			break
-		}
+		s.mu.Lock()
+		s.feedClosed = true
+		s.mu.Unlock()
+		<-s.done
+		s.cancel()
+		s.cancel = nil
 	}
 	if s.store != nil {
 		s.maybePrune(true)
@@ -461,6 +495,29 @@ func (s *Source) Stop() error {
 		}
 	}
 	s.counter.MarkStopped()
+	return err
+}
+
+// drain commits what is buffered until a commit fails or nothing is left;
+// the caller holds procMu.
+func (s *Source) drain() error {
+	var err error
+	for {
+		st, perr := s.commitNext()
+		if perr != nil {
+			held, _, _, _ := s.buf.stats()
+			if s.store != nil {
+				s.log.Warn("stopping with messages not committed; they stay undiscarded and will be redelivered", "messages", held, "err", perr)
+			} else {
+				s.log.Warn("stopping with messages not committed; without bookmarkLog they are lost (queue messages among them stay unacknowledged and are delivered again)", "messages", held, "err", perr)
+			}
+			err = perr
+			break
+		}
+		if st == flume.Backoff {
+			break
+		}
+	}
 	return err
 }
 
@@ -474,6 +531,8 @@ func (s *Source) ExtraMetrics() []flume.Metric {
 		{Name: "BufferPaused", Value: b2f(paused)},
 		{Name: "DuplicateCount", Value: float64(s.duplicates.Load())},
 		{Name: "FilteredCount", Value: float64(s.filtered.Load())},
+		{Name: "QueueAckCount", Value: float64(s.acked.Load())},
+		{Name: "QueueAckFailCount", Value: float64(s.ackFailed.Load())},
 		{Name: "Connected", Value: b2f(cs.Connected)},
 		{Name: "ReconnectCount", Value: float64(cs.Reconnects)},
 	}
