@@ -38,6 +38,25 @@ func Load(paths ...string) (*Properties, error) {
 	return p, nil
 }
 
+// Source is one named piece of configuration text, such as a file's or a
+// URI's content; Name is what messages give as the location's file.
+type Source struct {
+	Name string
+	Data []byte
+}
+
+// Merge parses sources in order into one configuration; a key in a later
+// source replaces the same key of an earlier one, as Load does for files.
+func Merge(sources ...Source) (*Properties, error) {
+	p := &Properties{props: map[string]flume.Property{}}
+	for _, s := range sources {
+		if err := p.add(s.Name, s.Data); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
 // Parse parses one file's content; file names it in messages.
 func Parse(file string, data []byte) (*Properties, error) {
 	p := &Properties{props: map[string]flume.Property{}}

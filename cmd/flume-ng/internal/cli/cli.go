@@ -40,12 +40,25 @@ commands:
 
 agent and validate options:
   -n,--name <name>          the name of this agent (required)
-  -f,--conf-file <file>     the configuration file (repeatable; later files win)
+  -f,--conf-file <file>     a configuration file (repeatable)
+  -u,--conf-uri <uri>       a configuration URI: http://, https:// or file://
+                            (repeatable); URIs then files merge in order and
+                            a later source's key replaces an earlier one's
+  --conf-user <user>        user name for HTTP basic authentication to URIs
+  --conf-password <pass>    its password (never logged)
+  -b,--backup-directory <dir>
+                            keep the URIs' last configuration in
+                            <dir>/.<name>.properties; used when a URI is
+                            unreachable at start
+  --conf-provider <class>   accepted only with Flume's default provider
+  -a,--auth-provider <class>
+                            accepted only with Flume's default (basic) provider
   -c,--conf <dir>           the configuration directory (accepted for compatibility)
   -D<key>=<value>           a property, e.g. -Dflume.monitoring.type=http
                             -Dflume.monitoring.port=41414 -Dflume.root.logger=INFO,console
-  --no-reload-conf          do not reload the configuration file when it changes
-  -i,--poll-interval <s>    seconds between checks of the configuration file (30)
+  --no-reload-conf          do not reload the configuration when it changes
+  -i,--poll-interval <s>    seconds between checks of the configuration
+                            (default 30 for files, 300 for URIs)
   -X<jvm option>            accepted and ignored (there is no JVM)
   -h,--help                 display this help
 `
@@ -91,8 +104,18 @@ type options struct {
 	props    map[string]string
 	noReload bool
 	poll     time.Duration
-	ignored  []string
-	help     bool
+	// pollSet says -i was given: it then applies to URIs too, which
+	// otherwise are polled every 300 s as in Flume.
+	pollSet bool
+
+	uris         []string
+	confUser     string
+	confPassword string
+	backupDir    string
+	confProvider string
+	authProvider string
+	ignored      []string
+	help         bool
 }
 
 func parseArgs(args []string) (*options, error) {
@@ -118,16 +141,32 @@ func parseArgs(args []string) (*options, error) {
 			var f string
 			f, err = value()
 			o.files = append(o.files, f)
+		case name == "-u" || name == "--conf-uri":
+			var u string
+			u, err = value()
+			o.uris = append(o.uris, u)
+		case name == "--conf-user":
+			o.confUser, err = value()
+		case name == "--conf-password":
+			o.confPassword, err = value()
+		case name == "-b" || name == "--backup-directory":
+			o.backupDir, err = value()
+		case name == "--conf-provider":
+			o.confProvider, err = value()
+		case name == "-a" || name == "--auth-provider":
+			o.authProvider, err = value()
 		case name == "-c" || name == "--conf":
 			o.confDir, err = value()
 		case name == "-i" || name == "--poll-interval":
 			var v string
 			if v, err = value(); err == nil {
-				n, perr := strconv.Atoi(v)
-				if perr != nil || n <= 0 {
+				// Fractions are accepted (Flume takes whole seconds).
+				n, perr := strconv.ParseFloat(v, 64)
+				if perr != nil || !(n > 0) || n > 1e6 {
 					return nil, fmt.Errorf("--poll-interval %q is not a positive number of seconds", v)
 				}
-				o.poll = time.Duration(n) * time.Second
+				o.poll = time.Duration(n * float64(time.Second))
+				o.pollSet = true
 			}
 		case a == "--no-reload-conf":
 			o.noReload = true
@@ -186,16 +225,52 @@ func setDefaultLogger(l *slog.Logger) (restore func()) {
 	}
 }
 
-// load reads and fully validates the configuration: the model's problems
-// and those the factories report.
-func load(o *options) (*config.Agent, config.Problems, error) {
+// uriPoll is how often URIs are checked: -i, or Flume's 300 s.
+func (o *options) uriPoll() time.Duration {
+	if o.pollSet {
+		return o.poll
+	}
+	return 300 * time.Second
+}
+
+// sourceNames lists the configuration's sources for log lines.
+func (o *options) sourceNames(rem *remote) string {
+	var names []string
+	if rem != nil {
+		for _, s := range rem.sources {
+			names = append(names, s.name)
+		}
+	}
+	return strings.Join(append(names, o.files...), ",")
+}
+
+// checkSources reports a command line without a name or a configuration.
+func checkSources(o *options) error {
 	if o.name == "" {
-		return nil, nil, errors.New("the agent name is required (-n NAME)")
+		return errors.New("the agent name is required (-n NAME)")
 	}
-	if len(o.files) == 0 {
-		return nil, nil, errors.New("a configuration file is required (-f FILE)")
+	if len(o.files) == 0 && len(o.uris) == 0 {
+		return errors.New("a configuration is required (-f FILE or -u URI)")
 	}
-	props, err := config.Load(o.files...)
+	return nil
+}
+
+// load reads and fully validates the configuration: the URIs' part (as
+// last fetched) then the files, merged in that order as Flume 1.10 does;
+// the model's problems and those the factories report.
+func load(o *options, rem *remote) (*config.Agent, config.Problems, error) {
+	if err := checkSources(o); err != nil {
+		return nil, nil, err
+	}
+	sources := rem.configSources()
+	for _, f := range o.files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading configuration: %w", err)
+		}
+		sources = append(sources, config.Source{Name: f, Data: data})
+	}
+	props, err := config.Merge(sources...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -221,7 +296,12 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	cfg, probs, err := load(o)
+	rem, err := openRemote(context.Background(), o, newLogger(o.props, stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "flume-ng validate: %v\n", err)
+		return 1
+	}
+	cfg, probs, err := load(o, rem)
 	if err != nil {
 		fmt.Fprintf(stderr, "flume-ng validate: %v\n", err)
 		return 1
@@ -255,7 +335,12 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, x := range o.ignored {
 		log.Info("JVM option ignored", "option", x)
 	}
-	cfg, probs, err := load(o)
+	rem, err := openRemote(ctx, o, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "flume-ng agent: %v\n", err)
+		return 1
+	}
+	cfg, probs, err := load(o, rem)
 	if err != nil {
 		fmt.Fprintf(stderr, "flume-ng agent: %v\n", err)
 		return 1
@@ -264,6 +349,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if probs.HasErrors() {
 		fmt.Fprintf(stderr, "flume-ng agent: configuration refused: %d error(s); nothing started\n", len(probs.Errors()))
 		return 1
+	}
+	if err := rem.saveBackup(); err != nil {
+		log.Warn("configuration backup not written", "err", err)
 	}
 	mcfg, monitoring, err := monitor.ConfigFromProperties(o.props)
 	if err != nil {
@@ -275,7 +363,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "flume-ng agent: %v\n", err)
 		return 1
 	}
-	log.Info("agent started", "agent", o.name, "config", strings.Join(o.files, ","), "components", strings.Join(agent.Summary(cfg), "; "))
+	log.Info("agent started", "agent", o.name, "config", o.sourceNames(rem), "components", strings.Join(agent.Summary(cfg), "; "))
 	if monitoring {
 		srv, err := monitor.Start(mcfg, ag)
 		if err != nil {
@@ -290,10 +378,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if o.noReload {
 		close(watchDone)
 	} else {
-		w := agent.NewWatcher(o.files...)
 		go func() {
 			defer close(watchDone)
-			w.Run(ctx, o.poll, func() { reload(ctx, o, ag, log, stderr) })
+			watch(ctx, o, rem, func() { reload(ctx, o, rem, ag, log, stderr) })
 		}()
 	}
 	<-ctx.Done()
@@ -304,11 +391,74 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
+// openRemote fetches the --conf-uri sources once (nil without any); see
+// remote.start for an unreachable URI.
+func openRemote(ctx context.Context, o *options, log *slog.Logger) (*remote, error) {
+	if err := checkSources(o); err != nil {
+		return nil, err
+	}
+	if len(o.uris) == 0 {
+		if o.confUser != "" || o.backupDir != "" {
+			log.Warn("--conf-user, --conf-password and -b apply to configuration URIs (-u); there is none")
+		}
+		return nil, nil
+	}
+	rem, err := newRemote(o, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := rem.start(ctx); err != nil {
+		return nil, err
+	}
+	return rem, nil
+}
+
+// watch polls the files (as agent.Watcher does) and the URIs, each at its
+// own interval, and calls onChange after a change, until ctx is done. One
+// goroutine does both, so reloads never overlap. A URI that cannot be
+// fetched is a warning: the running configuration stays.
+func watch(ctx context.Context, o *options, rem *remote, onChange func()) {
+	var fileTick, uriTick <-chan time.Time
+	var w *agent.Watcher
+	if len(o.files) > 0 {
+		w = agent.NewWatcher(o.files...)
+		t := time.NewTicker(o.poll)
+		defer t.Stop()
+		fileTick = t.C
+	}
+	if rem != nil {
+		t := time.NewTicker(o.uriPoll())
+		defer t.Stop()
+		uriTick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-fileTick:
+			if w.Changed() {
+				onChange()
+			}
+		case <-uriTick:
+			changed, err := rem.refresh(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					rem.log.Warn("configuration URI unreachable; keeping the running configuration", "err", err)
+				}
+				continue
+			}
+			if changed {
+				onChange()
+			}
+		}
+	}
+}
+
 // reload applies a changed configuration; a configuration with errors is
 // reported and the running one kept.
-func reload(ctx context.Context, o *options, ag *agent.Agent, log *slog.Logger, stderr io.Writer) {
-	log.Info("configuration changed; reloading", "config", strings.Join(o.files, ","))
-	cfg, probs, err := load(o)
+func reload(ctx context.Context, o *options, rem *remote, ag *agent.Agent, log *slog.Logger, stderr io.Writer) {
+	log.Info("configuration changed; reloading", "config", o.sourceNames(rem))
+	cfg, probs, err := load(o, rem)
 	if err != nil {
 		log.Error("reload failed; keeping the running configuration", "err", err)
 		return
@@ -317,6 +467,9 @@ func reload(ctx context.Context, o *options, ag *agent.Agent, log *slog.Logger, 
 	if probs.HasErrors() {
 		log.Error("new configuration refused; keeping the running one", "errors", len(probs.Errors()))
 		return
+	}
+	if err := rem.saveBackup(); err != nil {
+		log.Warn("configuration backup not written", "err", err)
 	}
 	if err := ag.Reload(ctx, cfg); err != nil {
 		log.Error("reload failed", "err", err)

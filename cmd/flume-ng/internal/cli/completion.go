@@ -18,6 +18,8 @@ type completionData struct {
 	ChanFlags    []string
 	Types        []string
 	Descriptions map[string]string
+	ConfProvider string
+	AuthProvider string
 }
 
 var commandHelp = map[string]string{
@@ -32,10 +34,12 @@ var commandHelp = map[string]string{
 func newCompletionData() completionData {
 	return completionData{
 		Commands:     []string{"agent", "validate", "help", "version", "channel", "completion"},
-		AgentFlags:   []string{"-n", "--name", "-f", "--conf-file", "-c", "--conf", "-D", "--no-reload-conf", "-i", "--poll-interval", "-h", "--help"},
+		AgentFlags:   []string{"-n", "--name", "-f", "--conf-file", "-u", "--conf-uri", "--conf-user", "--conf-password", "-b", "--backup-directory", "--conf-provider", "-a", "--auth-provider", "-c", "--conf", "-D", "--no-reload-conf", "-i", "--poll-interval", "-h", "--help"},
 		ChanFlags:    []string{"-c", "--checkpointDir", "-d", "--dataDirs", "--backupCheckpointDir", "-f", "--conf-file", "-n", "--name", "--channel"},
 		Types:        docgen.Aliases(),
 		Descriptions: commandHelp,
+		ConfProvider: defaultConfProvider,
+		AuthProvider: defaultAuthProvider,
 	}
 }
 
@@ -61,10 +65,19 @@ _flume_ng() {
         -f|--conf-file)
             COMPREPLY=( $(compgen -f -- "$cur") )
             return 0 ;;
-        -c|--conf|--checkpointDir|-d|--dataDirs|--backupCheckpointDir)
+        -c|--conf|--checkpointDir|-d|--dataDirs|--backupCheckpointDir|-b|--backup-directory)
             COMPREPLY=( $(compgen -d -- "$cur") )
             return 0 ;;
-        -n|--name|-i|--poll-interval|--channel)
+        -u|--conf-uri)
+            COMPREPLY=( $(compgen -W "http:// https:// file://" -- "$cur") )
+            return 0 ;;
+        --conf-provider)
+            COMPREPLY=( $(compgen -W "{{.ConfProvider}}" -- "$cur") )
+            return 0 ;;
+        -a|--auth-provider)
+            COMPREPLY=( $(compgen -W "{{.AuthProvider}}" -- "$cur") )
+            return 0 ;;
+        -n|--name|-i|--poll-interval|--channel|--conf-user|--conf-password)
             return 0 ;;
     esac
     case "$cmd" in
@@ -104,8 +117,11 @@ _flume_ng() {
     fi
     case "${words[CURRENT-1]}" in
         -f|--conf-file) _files; return ;;
-        -c|--conf|--checkpointDir|-d|--dataDirs|--backupCheckpointDir) _files -/; return ;;
-        -n|--name|-i|--poll-interval|--channel) return ;;
+        -c|--conf|--checkpointDir|-d|--dataDirs|--backupCheckpointDir|-b|--backup-directory) _files -/; return ;;
+        -u|--conf-uri) compadd -S '' -- http:// https:// file://; return ;;
+        --conf-provider) compadd -- {{.ConfProvider}}; return ;;
+        -a|--auth-provider) compadd -- {{.AuthProvider}}; return ;;
+        -n|--name|-i|--poll-interval|--channel|--conf-user|--conf-password) return ;;
     esac
     case "${words[2]}" in
         agent|validate) compadd -- {{join .AgentFlags " "}} ;;
