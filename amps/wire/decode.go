@@ -99,7 +99,13 @@ func parseFields(b []byte, h, prev *Header, a *Arena) (n int, err error) {
 			vs := i + 1
 			ve := plainEnd(b, vs)
 			if ve < len(b) && b[ve] == '"' {
-				if err := h.set(prev, key, b[vs:ve], false, a); err != nil {
+				if dst, old := commonField(h, prev, key); dst != nil {
+					// The same as set, without the call.
+					if raw := b[vs:ve]; string(raw) != *old {
+						*old = valueString(raw, false, a)
+					}
+					*dst = *old
+				} else if err := h.set(prev, key, b[vs:ve], false, a); err != nil {
 					return 0, err
 				}
 				i = ve + 1
@@ -138,6 +144,40 @@ func parseFields(b []byte, h, prev *Header, a *Arena) (n int, err error) {
 			return 0, frameErr("expected ',' or '}' in header")
 		}
 	}
+}
+
+// commonField returns the fields of h and prev that key names when it is
+// one of the canonical keys nearly every frame carries, nil otherwise.
+func commonField(h, prev *Header, key []byte) (dst, old *string) {
+	switch len(key) {
+	case 1:
+		switch key[0] {
+		case 'c':
+			return &h.Command, &prev.Command
+		case 't':
+			return &h.Topic, &prev.Topic
+		}
+	case 2:
+		switch {
+		case key[0] == 't' && key[1] == 's':
+			return &h.Timestamp, &prev.Timestamp
+		case key[0] == 'b' && key[1] == 'm':
+			return &h.Bookmark, &prev.Bookmark
+		}
+	case 3:
+		if string(key) == "cid" {
+			return &h.CommandID, &prev.CommandID
+		}
+	case 4:
+		if string(key) == "sids" {
+			return &h.SubIDs, &prev.SubIDs
+		}
+	case 6:
+		if string(key) == "sub_id" {
+			return &h.SubID, &prev.SubID
+		}
+	}
+	return nil, nil
 }
 
 // setLiteral parses the unquoted value at b[i] (a number, true, false or
@@ -276,12 +316,11 @@ func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\
 // start, or len(b) when there is none; eight bytes at a time, as
 // scanString.
 func plainEnd(b []byte, j int) int {
-	for j+8 <= len(b) {
-		x := binary.LittleEndian.Uint64(b[j:])
+	for ; j+8 <= len(b); j += 8 {
+		x := binary.LittleEndian.Uint64(b[j : j+8])
 		if m := hasByte(x, '"') | hasByte(x, '\\'); m != 0 {
 			return j + bits.TrailingZeros64(m)>>3
 		}
-		j += 8
 	}
 	for j < len(b) && b[j] != '"' && b[j] != '\\' {
 		j++
