@@ -111,7 +111,7 @@ var Spec = flume.Spec{
 		{Name: "topic", Type: "string", Required: true,
 			Doc: "Topic (or topic regular expression) to subscribe to."},
 		{Name: "filter", Type: "string", Doc: "AMPS content filter of the subscription."},
-		{Name: "options", Type: "string", Doc: "AMPS options of the subscription (projection, grouping, conflation, ...)."},
+		{Name: "options", Type: "string", Doc: "AMPS options of the subscription (projection, grouping, conflation, max_backlog, ...). A subscribe without bookmarkLog adds max_backlog=maxBatch unless max_backlog is named; max_backlog may not exceed maxBuffers × maxBatch."},
 		{Name: "subscriptionId", Type: "string",
 			Doc: "Subscription id; required with bookmarkLog (it names the subscription in the bookmark store)."},
 		{Name: "cmdTypeFilter", Type: "int", Default: strconv.Itoa(DefaultCmdTypeFilter),

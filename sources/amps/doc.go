@@ -18,9 +18,35 @@
 //     every required channel committed it, so after a crash or restart the
 //     subscription resumes at the first message not committed
 //     (at-least-once). Duplicates redelivered after a reconnect are dropped.
-//   - Stop first tries to commit what is buffered; what it cannot commit is
-//     left undiscarded for redelivery.
+//   - Stop first stops buffering, then tries to commit what is buffered
+//     while the connection is still up; what it cannot commit is left
+//     undiscarded (or, from a queue, unacknowledged) for redelivery.
 //   - Events always have a header map; eventHeaders adds AMPS fields to it.
+//
+// Message queues: subscribing (command subscribe) to an AMPS queue, each
+// message arrives leased, with a lease period and a bookmark. The source
+// acknowledges a queue message only after every required channel committed
+// the batch that carries it, at the point where it discards bookmarks: one
+// sow_delete naming the batch's bookmarks, sent without waiting (the reader
+// may be held up by a full buffer). A failed commit acknowledges nothing;
+// the batch is retried as any other. Delivery is at least once: messages
+// not acknowledged when the connection ends (a stop with a batch the
+// channels refuse, a crash, a failover) go back to the queue and come
+// again, possibly to another consumer; an acknowledgement sent on a
+// connection other than the one holding the lease is void on the server,
+// and the message comes again (a duplicate, never a loss). An ack that
+// cannot be sent is counted in QueueAckFailCount and logged, not retried.
+// Stop acknowledges what it commits and waits (at most 5 s) for the server
+// to process the acknowledgements before disconnecting.
+//
+// max_backlog, how many unacknowledged messages the server leases to the
+// subscription at once, is maxBatch unless options name it: the server's
+// default of 1 would make every commit a single-event transaction. It is
+// added for subscribe without bookmarkLog only (a queue refuses bookmark
+// subscriptions and sow_and_subscribe); other topics ignore it. A
+// max_backlog above maxBuffers × maxBatch is a configuration error: the
+// extra leased messages could only wait in the socket, unseen and
+// unavailable to the queue's other consumers.
 //
 // An event's body is the source's copy of the message payload (a feed that
 // only offers Next hands over its own copy instead). Copies are carved from
