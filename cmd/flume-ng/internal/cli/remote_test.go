@@ -34,7 +34,9 @@ type confServer struct {
 	down        bool
 	full, not   atomic.Int64 // 200s and 304s
 	unauthCount atomic.Int64
-	noValidator bool
+	// validator is what lets a client ask conditionally: "etag" (the
+	// default), "last-modified" or "none".
+	validator string
 }
 
 func newConfServer(t *testing.T, body string) *confServer {
@@ -61,13 +63,23 @@ func (s *confServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	tag := fmt.Sprintf(`"v%d"`, s.etag)
-	if !s.noValidator {
+	// Each version is a second later than the previous one.
+	modified := time.Date(2026, 1, 1, 0, 0, s.etag, 0, time.UTC).Format(http.TimeFormat)
+	switch s.validator {
+	case "", "etag":
 		if r.Header.Get("If-None-Match") == tag {
 			s.not.Add(1)
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		w.Header().Set("ETag", tag)
+	case "last-modified":
+		if r.Header.Get("If-Modified-Since") == modified {
+			s.not.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Last-Modified", modified)
 	}
 	s.full.Add(1)
 	io.WriteString(w, s.body)
@@ -256,10 +268,11 @@ func TestConfURIBasicAuth(t *testing.T) {
 // unchanged configuration is a 304 and no change; a changed one is.
 // A server without validators is compared by content.
 func TestConfURIConditionalPoll(t *testing.T) {
-	for _, noValidator := range []bool{false, true} {
-		t.Run(fmt.Sprintf("noValidator=%v", noValidator), func(t *testing.T) {
+	for _, validator := range []string{"etag", "last-modified", "none"} {
+		t.Run(validator, func(t *testing.T) {
 			srv := newConfServer(t, seqConf(1))
-			srv.noValidator = noValidator
+			srv.validator = validator
+			noValidator := validator == "none"
 			o := &options{name: "a", uris: []string{srv.URL}}
 			rem, err := openRemote(context.Background(), o, quietLog())
 			if err != nil {
