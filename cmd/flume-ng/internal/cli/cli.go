@@ -162,8 +162,8 @@ func parseArgs(args []string) (*options, error) {
 			if v, err = value(); err == nil {
 				// Fractions are accepted (Flume takes whole seconds).
 				n, perr := strconv.ParseFloat(v, 64)
-				if perr != nil || !(n > 0) || n > 1e6 {
-					return nil, fmt.Errorf("--poll-interval %q is not a positive number of seconds", v)
+				if perr != nil || !(n >= 0.001) || n > 1e6 {
+					return nil, fmt.Errorf("--poll-interval %q is not a positive number of seconds (at least 0.001)", v)
 				}
 				o.poll = time.Duration(n * float64(time.Second))
 				o.pollSet = true

@@ -84,8 +84,10 @@ func newRemote(o *options, log *slog.Logger) (*remote, error) {
 		switch strings.ToLower(u.Scheme) {
 		case "http", "https":
 		case "file":
-			if u.Path == "" {
-				return nil, fmt.Errorf("--conf-uri %q: a file URI needs an absolute path (file:///etc/flume/agent.properties)", raw)
+			// file://conf/a.properties reads as host "conf": say so rather
+			// than look for /a.properties.
+			if u.Path == "" || (u.Host != "" && u.Host != "localhost") {
+				return nil, fmt.Errorf("--conf-uri %q: a file URI needs an absolute path and no host (file:///etc/flume/agent.properties)", raw)
 			}
 		case "classpath":
 			return nil, fmt.Errorf("--conf-uri %q: classpath URIs are not supported: there is no Java classpath; use file:///path or -f FILE", raw)

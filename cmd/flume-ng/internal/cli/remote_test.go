@@ -456,6 +456,8 @@ func TestConfURIRefusals(t *testing.T) {
 		{[]string{"-u", "classpath:flume.properties"}, "no Java classpath"},
 		{[]string{"-u", "ftp://host/x"}, `unsupported scheme "ftp"`},
 		{[]string{"-u", "conf/x.properties"}, "use -f for a file path"},
+		{[]string{"-u", "file://conf/x.properties"}, "an absolute path and no host"},
+		{[]string{"-u", srv.URL, "-i", "1e-10"}, "not a positive number of seconds"},
 		{[]string{"-u", srv.URL, "--conf-provider", "com.example.ZkProvider"}, "--conf-provider \"com.example.ZkProvider\" is not supported"},
 		{[]string{"-u", srv.URL, "-a", "com.example.Kerberos"}, "-a \"com.example.Kerberos\" is not supported"},
 		{[]string{"-u", "file:///nonexistent/x.properties"}, "reading file:///nonexistent/x.properties"},
