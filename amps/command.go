@@ -143,6 +143,8 @@ type prepared struct {
 	data     []byte
 	userAcks ackSet // delivered to the caller
 	allAcks  ackSet // requested from the server
+
+	endsAtCompleted bool // a range subscription: its completed ack ends it
 }
 
 // prepare fills in the ids and defaults the protocol expects and builds the
@@ -191,7 +193,28 @@ func prepare(c *Command, cid string) prepared {
 	for _, a := range internalAcks(c.Name) {
 		p.allAcks |= ackBits[a]
 	}
+	if isSubscribe(c.Name) && IsBookmarkRange(c.Bookmark) {
+		// The server ends a range subscription at its end with the
+		// completed ack; the client needs it to end the subscription too.
+		p.allAcks |= ackBits[AckCompleted]
+		p.endsAtCompleted = true
+	}
 	h.AckType = p.allAcks.String()
 	p.data = c.Data
 	return p
+}
+
+// IsBookmarkRange tells whether a subscription's bookmark is a range,
+// "[start:end]" with '(' or ')' for exclusive ends: the server replays it,
+// sends the completed ack at its end and removes the subscription, so the
+// client ends the subscription there too (a stream's Next returns io.EOF,
+// an HA subscription ends instead of being placed again on the next
+// connection).
+func IsBookmarkRange(bm string) bool {
+	bm = strings.TrimSpace(bm)
+	if len(bm) < 2 || (bm[0] != '[' && bm[0] != '(') {
+		return false
+	}
+	last := bm[len(bm)-1]
+	return (last == ']' || last == ')') && strings.Contains(bm, ":")
 }

@@ -441,6 +441,8 @@ func (cn *conn) ack(r *route, m *Message) {
 		cn.end(r, failed, false)
 	case !r.persistent && r.pending == 0:
 		cn.end(r, nil, false)
+	case r.endsAtCompleted && m.AckType == AckCompleted:
+		cn.end(r, nil, false)
 	}
 }
 

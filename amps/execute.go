@@ -112,6 +112,7 @@ func (cn *conn) run(ctx context.Context, name string, p *prepared, attach func(*
 	r.pending = p.allAcks
 	if r.persistent {
 		r.subID = h.SubID
+		r.endsAtCompleted = p.endsAtCompleted
 	}
 	if isSow(name) {
 		r.queryID = h.QueryID

@@ -11,9 +11,12 @@ type route struct {
 	subID      string // set for subscribe-type commands
 	queryID    string // set for sow-type commands
 	persistent bool   // subscriptions outlive their acks
-	userAcks   ackSet
-	pending    ackSet // acks still expected; reader goroutine only
-	replaced   *route // a live subscription this command replaces
+	// endsAtCompleted: a bookmark range subscription, which the server
+	// removes when it sends the completed ack at the range's end.
+	endsAtCompleted bool
+	userAcks        ackSet
+	pending         ackSet // acks still expected; reader goroutine only
+	replaced        *route // a live subscription this command replaces
 
 	handler  func(*Message)
 	borrowed bool // handler is lent deliveries (ExecuteHandlerBorrowed)
