@@ -97,7 +97,18 @@ func parseFields(b []byte, h, prev *Header, a *Arena) (n int, err error) {
 		}
 		if b[i] == '"' {
 			vs := i + 1
-			ve := plainEnd(b, vs)
+			var ve int
+			if vs+8 <= len(b) {
+				// Most values end within their first word.
+				x := binary.LittleEndian.Uint64(b[vs : vs+8])
+				if m := hasByte(x, '"') | hasByte(x, '\\'); m != 0 {
+					ve = vs + bits.TrailingZeros64(m)>>3
+				} else {
+					ve = plainEnd(b, vs+8)
+				}
+			} else {
+				ve = plainEnd(b, vs)
+			}
 			if ve < len(b) && b[ve] == '"' {
 				if dst, old := commonField(h, prev, key); dst != nil {
 					// The same as set, without the call.
