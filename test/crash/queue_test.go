@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,8 +41,8 @@ const (
 	queueLease = "3s"
 )
 
-// queueServerConfig is the ampserver configuration; %s is the client
-// transport's address.
+// queueServerConfig is the ampserver configuration; the %s are the client
+// transport's address and the journal's FlushInterval.
 const queueServerConfig = `<AMPSConfig>
   <Name>crash-queue</Name>
   <Transports>
@@ -48,7 +50,7 @@ const queueServerConfig = `<AMPSConfig>
   </Transports>
   <TransactionLog>
     <JournalDirectory>./journal</JournalDirectory>
-    <FlushInterval>5ms</FlushInterval>
+    <FlushInterval>%s</FlushInterval>
     <Topic><Name>Work</Name><MessageType>json</MessageType></Topic>
   </TransactionLog>
   <SOW>
@@ -66,6 +68,11 @@ type queueServer struct {
 }
 
 func newQueueServer(t *testing.T, dir string) *queueServer {
+	return newQueueServerFlush(t, dir, "5ms")
+}
+
+// newQueueServerFlush is newQueueServer with the journal's FlushInterval.
+func newQueueServerFlush(t *testing.T, dir, flush string) *queueServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,7 +82,7 @@ func newQueueServer(t *testing.T, dir string) *queueServer {
 	ln.Close()
 	s := &queueServer{dir: dir, addr: addr, out: &childproc.Output{}}
 	mkdirs(t, dir)
-	writeConf(t, dir, "config.xml", fmt.Sprintf(queueServerConfig, addr))
+	writeConf(t, dir, "config.xml", fmt.Sprintf(queueServerConfig, addr, flush))
 	// Registered before the processes' own cleanups, so it runs after their
 	// kills, with the whole log.
 	t.Cleanup(func() {
@@ -398,4 +405,96 @@ func TestQueueKillServer(t *testing.T) {
 	srv.p.Stop(t, stopTimeout)
 	t.Logf("%d of %d kills in the middle of consumption", busy, kills)
 	checkQueueOutput(t, out, total, kills, kills*queueBacklog)
+}
+
+// connectClient connects and logs on a client named name.
+func connectClient(t *testing.T, uri, name string) *ampsclient.Client {
+	t.Helper()
+	c := ampsclient.NewClient(name)
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Connect(ctx, uri); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Logon(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestQueueStaleAckAfterServerKill: a queue message is delivered as soon
+// as it is published, before its journal record is written; a server kill
+// then loses that record, and the restarted journal gives its sequence
+// number, and so its bookmark, to the publisher's next message. The
+// consumer's acknowledgement of the lost message, sent once it reconnects
+// (a source that commits its buffered batch after the reconnection does
+// this), must not remove the new message.
+//
+// It fails today: the stale acknowledgement removes the new message for
+// good (it is recorded in queue-acks), although the journal keeps it and
+// the publisher can have seen it persisted. It runs only with
+// AMPSFLUME_QUEUE_STALE_ACK=1 until the server hands out queue messages
+// only once their journal record is durable.
+func TestQueueStaleAckAfterServerKill(t *testing.T) {
+	if os.Getenv("AMPSFLUME_QUEUE_STALE_ACK") == "" {
+		t.Skip("known loss, see the comment; set AMPSFLUME_QUEUE_STALE_ACK=1 to run")
+	}
+	dir := t.TempDir()
+	// A long flush interval keeps the first message in the journal's
+	// buffer until the kill.
+	srv := newQueueServerFlush(t, filepath.Join(dir, "server"), "30s")
+	srv.start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	consumer := connectClient(t, srv.uri(), "stale-consumer")
+	sub, err := consumer.Subscribe(ctx, "WorkQ", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := connectClient(t, srv.uri(), "crash-queue-publisher")
+	if err := pub.Publish("Work", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := sub.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := m.Bookmark
+	srv.p.Kill(t)
+	srv.start(t)
+
+	// The publisher logs on again and publishes a new message.
+	pub2 := connectClient(t, srv.uri(), "crash-queue-publisher")
+	if err := pub2.Publish("Work", []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	consumer2 := connectClient(t, srv.uri(), "stale-consumer")
+	n, err := consumer2.Ack(ctx, "WorkQ", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumer2.Close()
+	// A graceful restart syncs the journal (message 2 is in it) and
+	// rebuilds the queue from it less the acknowledgements.
+	srv.p.Stop(t, stopTimeout)
+	srv.start(t)
+	q, err := connectClient(t, srv.uri(), "stale-reader").Sow(ctx, "WorkQ", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []string
+	for m := range q.All() {
+		if m.Command == ampsclient.CmdSow {
+			held = append(held, string(m.Data)+" "+m.Bookmark)
+		}
+	}
+	t.Logf("stale bookmark %s; its acknowledgement removed %d; queue after a restart: %q", stale, n, held)
+	if len(held) != 1 || !strings.HasPrefix(held[0], "2 ") {
+		t.Fatalf("the acknowledgement of a message lost with the journal's tail (bookmark %s) removed %d message(s); the queue holds %q, want message 2", stale, n, held)
+	}
 }
