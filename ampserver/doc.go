@@ -133,6 +133,20 @@
 //   - With SyncType sync, a publish's persisted ack waits until every
 //     connected sync destination has persisted it. A destination that is not
 //     connected does not hold acks back (it catches up when it returns).
+//   - Both ends of a link heartbeat (replication_heartbeat.go): an end that
+//     wrote nothing for a <HeartbeatInterval> (in <Replication>, or per
+//     <Destination>; AMPS interval syntax, default 1s) sends a heartbeat
+//     announcing its interval, and an end that hears nothing for
+//     ReplicationHeartbeatMisses (3) of its peer's intervals closes the link:
+//     a peer that vanished without closing TCP (a partition, a frozen
+//     machine, a stopped process) is detected within 3 to 4 intervals. A
+//     destination declared dead counts as not connected from that moment,
+//     so sync acks stop waiting for it; the sender reconnects with its usual
+//     back-off and resumes from the destination's persisted position. Time
+//     is the server's Clock. Heartbeats need link protocol version 2 on both
+//     ends: an instance of version 1 refuses a version-2 Hello, and the
+//     sender then offers it version 1, a link without heartbeats (as
+//     before); a version-1 sender is accepted and not expected to beat.
 //   - Bookmarks are the same on both instances. Replicating, a message's
 //     bookmark is "<hash of the publisher's name>|<publisher sequence>|",
 //     where the publisher sequence is the publish's `s` (or, for a publish

@@ -5,6 +5,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"ampsflume/ampserver/options"
+	"ampsflume/ampserver/repl"
 )
 
 // TransportReplication is the transport Type of replication links, both
@@ -22,6 +26,29 @@ type ReplicationConfig struct {
 	// password file, with the user and password of the destination's
 	// InetAddr (user:password@host:port).
 	Secret string
+	// HeartbeatInterval (<HeartbeatInterval>, an AMPS interval such as 1s
+	// or 500ms) is how often an idle link beats, on the incoming links and
+	// on every destination without its own; 0 means
+	// DefaultReplicationHeartbeat. A side that hears nothing from its peer
+	// for ReplicationHeartbeatMisses of the peer's intervals closes the
+	// link.
+	HeartbeatInterval time.Duration
+}
+
+// DefaultReplicationHeartbeat is the heartbeat interval of a replication
+// link when the configuration names none.
+const DefaultReplicationHeartbeat = time.Second
+
+// ReplicationHeartbeatMisses is how many of the peer's heartbeat intervals
+// of silence declare a replication link dead.
+const ReplicationHeartbeatMisses = 3
+
+// heartbeat is the interval of the incoming links.
+func (rc *ReplicationConfig) heartbeat() time.Duration {
+	if rc.HeartbeatInterval > 0 {
+		return rc.HeartbeatInterval
+	}
+	return DefaultReplicationHeartbeat
 }
 
 // DestinationConfig is one <Destination>.
@@ -40,6 +67,9 @@ type DestinationConfig struct {
 	CAFile             string
 	ServerName         string
 	InsecureSkipVerify bool
+	// HeartbeatInterval overrides the Replication's for this destination's
+	// link (0: the Replication's).
+	HeartbeatInterval time.Duration
 }
 
 // Sync reports whether publishes wait for this destination before their
@@ -69,6 +99,12 @@ func (p *configParser) replication(n *node) (*ReplicationConfig, error) {
 				return nil, p.errf(c, "%v", err)
 			}
 			rc.Secret = strings.TrimSpace(string(b))
+		case "HeartbeatInterval":
+			d, err := p.heartbeatInterval(c)
+			if err != nil {
+				return nil, err
+			}
+			rc.HeartbeatInterval = d
 		default:
 			p.unknown(c)
 		}
@@ -106,6 +142,12 @@ func (p *configParser) destination(n *node) (DestinationConfig, error) {
 			d.Topics = append(d.Topics, tr)
 		case "Transport":
 			transport = c
+		case "HeartbeatInterval":
+			hb, err := p.heartbeatInterval(c)
+			if err != nil {
+				return d, err
+			}
+			d.HeartbeatInterval = hb
 		case "PassThrough":
 			// Every instance here replicates only what was published to it,
 			// which is what a pair needs; pass-through chains are not built.
@@ -178,6 +220,18 @@ func (p *configParser) destination(n *node) (DestinationConfig, error) {
 		if _, err := os.Stat(d.CAFile); err != nil {
 			return d, p.errf(transport, "destination %q: %v", d.Name, err)
 		}
+	}
+	return d, nil
+}
+
+// heartbeatInterval parses a <HeartbeatInterval> (AMPS interval syntax).
+func (p *configParser) heartbeatInterval(c *node) (time.Duration, error) {
+	d, err := options.ParseInterval(c.value())
+	if err != nil {
+		return 0, p.errf(c, "%v", err)
+	}
+	if d < time.Millisecond || d > repl.MaxHeartbeat {
+		return 0, p.errf(c, "HeartbeatInterval %s is outside 1ms to %s", d, repl.MaxHeartbeat)
 	}
 	return d, nil
 }

@@ -12,7 +12,9 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ampsflume/ampserver/repl"
@@ -34,6 +36,12 @@ type outLink struct {
 	dest   *DestinationConfig
 	topics []*regexp.Regexp
 	wake   chan struct{}
+
+	// version is the protocol version offered in Hello: repl.Version,
+	// lowered for good when the destination refuses it (an instance of an
+	// older version, which then gets a link without heartbeats).
+	version uint64
+	beat    atomic.Pointer[linkBeat] // the current connection's watch (nil: none)
 
 	mu        sync.Mutex
 	connected bool
@@ -71,20 +79,17 @@ func (ol *outLink) run() {
 	log := ol.rp.log.With("destination", ol.dest.Name, "addr", ol.dest.InetAddr)
 	backoff := linkRetryMin
 	for !ol.stopped() {
-		err := ol.session()
+		up, err := ol.session()
 		if ol.stopped() {
 			return
 		}
-		ol.mu.Lock()
-		was := ol.connected
-		ol.connected, ol.inflight = false, nil
-		ol.mu.Unlock()
-		if was {
+		if ol.down() {
 			log.Warn("replication link lost; publishes are acknowledged without this destination until it returns", "err", err)
-			ol.rp.srv.acksChanged()
-			backoff = linkRetryMin
-		} else {
+		} else if !up {
 			log.Debug("replication link attempt failed", "err", err)
+		}
+		if up {
+			backoff = linkRetryMin
 		}
 		t := time.NewTimer(backoff)
 		select {
@@ -95,6 +100,27 @@ func (ol *outLink) run() {
 		}
 		backoff = min(2*backoff, linkRetryMax)
 	}
+}
+
+// down marks the link disconnected, so that sync acks stop waiting for
+// it; it reports whether the link was connected.
+func (ol *outLink) down() bool {
+	ol.mu.Lock()
+	was := ol.connected
+	ol.connected, ol.inflight = false, nil
+	ol.mu.Unlock()
+	if was {
+		ol.rp.srv.acksChanged()
+	}
+	return was
+}
+
+// heartbeat is the interval this link beats at.
+func (ol *outLink) heartbeat() time.Duration {
+	if ol.dest.HeartbeatInterval > 0 {
+		return ol.dest.HeartbeatInterval
+	}
+	return ol.rp.cfg.heartbeat()
 }
 
 func (ol *outLink) dial() (net.Conn, error) {
@@ -137,11 +163,12 @@ func (ol *outLink) dial() (net.Conn, error) {
 	return tc, nil
 }
 
-// session runs one connection: handshake, then the journal stream.
-func (ol *outLink) session() error {
+// session runs one connection: handshake, then the journal stream. up
+// reports whether the handshake succeeded.
+func (ol *outLink) session() (up bool, err error) {
 	nc, err := ol.dial()
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer nc.Close()
 	rp := ol.rp
@@ -149,28 +176,43 @@ func (ol *outLink) session() error {
 	if rp.cfg.Secret != "" {
 		pw = rp.cfg.Secret
 	}
+	version := ol.version
+	if version == 0 {
+		version = repl.Version
+	}
+	hello := repl.AppendHello(nil, &repl.Hello{Version: version, Instance: rp.name, User: ol.dest.User, Password: pw})
+	if version >= repl.VersionHeartbeat {
+		// The first heartbeat tells the destination our interval.
+		hello = repl.AppendHeartbeat(hello, ol.heartbeat())
+	}
 	nc.SetDeadline(time.Now().Add(linkHelloTimeout))
-	if _, err := nc.Write(repl.AppendHello(nil, &repl.Hello{Version: repl.Version, Instance: rp.name, User: ol.dest.User, Password: pw})); err != nil {
-		return err
+	if _, err := nc.Write(hello); err != nil {
+		return false, err
 	}
 	rd := repl.NewReader(nc)
 	typ, body, err := rd.Next()
 	if err != nil {
-		return err
+		return false, err
 	}
 	var resume uint64
 	switch typ {
 	case repl.TWelcome:
 		w, err := repl.DecodeWelcome(body)
 		if err != nil {
-			return err
+			return false, err
 		}
 		resume = w.Resume
 	case repl.TRefused:
 		reason, _ := repl.DecodeRefused(body)
-		return fmt.Errorf("refused by the destination: %s", reason)
+		if version > repl.MinVersion && strings.HasPrefix(reason, "unsupported version") {
+			// An instance of an older version: offer it the version it
+			// speaks, without heartbeats, from the next attempt on.
+			ol.version = repl.MinVersion
+			rp.log.Warn("replication destination speaks an older link protocol; this link has no heartbeat", "destination", ol.dest.Name, "reason", reason)
+		}
+		return false, fmt.Errorf("refused by the destination: %s", reason)
 	default:
-		return fmt.Errorf("%w: unexpected frame %q", repl.ErrMalformed, typ)
+		return false, fmt.Errorf("%w: unexpected frame %q", repl.ErrMalformed, typ)
 	}
 	nc.SetDeadline(time.Time{})
 	l := rp.srv.jr.log
@@ -187,18 +229,51 @@ func (ol *outLink) session() error {
 	ol.mu.Unlock()
 	rp.log.Info("replication link up", "destination", ol.dest.Name, "resume_after", resume)
 
+	// Every write to the connection holds wmu: the stream below, and the
+	// heartbeats of an idle link.
+	var wmu sync.Mutex
+	bw := bufio.NewWriterSize(nc, 256<<10)
+	var beat *linkBeat
+	if version >= repl.VersionHeartbeat {
+		beat = newLinkBeat(rp.srv.clock, ol.heartbeat(), &wmu, func(frame []byte) error {
+			if _, err := bw.Write(frame); err != nil {
+				return err
+			}
+			return bw.Flush()
+		}, func(silent time.Duration) {
+			// Declared dead: acks stop waiting now, not when the
+			// goroutines below notice the closed connection.
+			if ol.down() {
+				rp.log.Warn("replication destination silent; link declared dead, publishes are acknowledged without it until it returns",
+					"destination", ol.dest.Name, "silent", silent)
+			}
+			nc.Close()
+		})
+		ol.beat.Store(beat)
+		defer func() {
+			beat.stop()
+			ol.beat.CompareAndSwap(beat, nil)
+		}()
+	}
+
 	ackErr := make(chan error, 1)
-	go func() { ackErr <- ol.readAcks(rd) }()
+	go func() { ackErr <- ol.readAcks(rd, beat) }()
 
 	r := l.NewReader(resume + 1)
 	defer r.Close()
-	bw := bufio.NewWriterSize(nc, 256<<10)
 	var frame []byte
 	for {
 		rec, err := r.Next(^uint64(0))
 		if errors.Is(err, io.EOF) {
-			if err := bw.Flush(); err != nil {
-				return err
+			if bw.Buffered() > 0 {
+				// Unlocked when there is nothing to write: an idle
+				// link's heartbeat must not find the lock taken.
+				wmu.Lock()
+				err = bw.Flush()
+				wmu.Unlock()
+				if err != nil {
+					return true, err
+				}
 			}
 			ol.mu.Lock()
 			ol.scanned = max(ol.scanned, r.NextSeq()-1)
@@ -210,16 +285,16 @@ func (ol *outLink) session() error {
 			case <-t.C:
 			case err := <-ackErr:
 				t.Stop()
-				return err
+				return true, err
 			case <-rp.srv.flushStop:
 				t.Stop()
-				return nil
+				return true, nil
 			}
 			t.Stop()
 			continue
 		}
 		if err != nil {
-			return err
+			return true, err
 		}
 		if !ol.sends(rec) {
 			continue
@@ -232,8 +307,14 @@ func (ol *outLink) session() error {
 		ol.inflight = append(ol.inflight, rec.Seq)
 		ol.scanned = rec.Seq
 		ol.mu.Unlock()
-		if _, err := bw.Write(frame); err != nil {
-			return err
+		wmu.Lock()
+		_, err = bw.Write(frame)
+		wmu.Unlock()
+		if err != nil {
+			return true, err
+		}
+		if beat != nil {
+			beat.sent()
 		}
 	}
 }
@@ -253,12 +334,21 @@ func (ol *outLink) sends(rec *txlog.Record) bool {
 	return false
 }
 
-// readAcks reads the destination's acks until the connection ends.
-func (ol *outLink) readAcks(rd *repl.Reader) error {
+// readAcks reads the destination's acks (and heartbeats, when beat is not
+// nil) until the connection ends.
+func (ol *outLink) readAcks(rd *repl.Reader, beat *linkBeat) error {
 	for {
 		typ, body, err := rd.Next()
 		if err != nil {
 			return err
+		}
+		if beat != nil {
+			if err := beat.received(typ, body); err != nil {
+				return err
+			}
+			if typ == repl.THeartbeat {
+				continue
+			}
 		}
 		if typ != repl.TAck {
 			return fmt.Errorf("%w: unexpected frame %q", repl.ErrMalformed, typ)
@@ -283,7 +373,9 @@ func (ol *outLink) readAcks(rd *repl.Reader) error {
 
 // inLink is one incoming replication connection.
 type inLink struct {
-	nc net.Conn
+	nc   net.Conn
+	wmu  sync.Mutex               // held by every write: acks and heartbeats
+	beat atomic.Pointer[linkBeat] // nil: a peer without heartbeats
 }
 
 // listenReplication opens an incoming amps-replication transport (TLS when
@@ -385,7 +477,7 @@ func (s *Server) serveReplication(in *inLink) error {
 		return fmt.Errorf("peer %q refused: %s", h.Instance, reason)
 	}
 	switch {
-	case h.Version != repl.Version:
+	case h.Version < repl.MinVersion || h.Version > repl.Version:
 		return refuse(fmt.Sprintf("unsupported version %d", h.Version))
 	case h.Instance == "" || h.Instance == rp.name:
 		return refuse("bad instance name")
@@ -397,37 +489,66 @@ func (s *Server) serveReplication(in *inLink) error {
 	o.mu.Lock()
 	resume := o.persisted
 	o.mu.Unlock()
-	if _, err := nc.Write(repl.AppendWelcome(nil, &repl.Welcome{Instance: rp.name, Resume: resume})); err != nil {
+	welcome := repl.AppendWelcome(nil, &repl.Welcome{Instance: rp.name, Resume: resume})
+	interval := rp.cfg.heartbeat()
+	beats := h.Version >= repl.VersionHeartbeat
+	if beats {
+		welcome = repl.AppendHeartbeat(welcome, interval)
+	}
+	if _, err := nc.Write(welcome); err != nil {
 		return err
 	}
 	nc.SetDeadline(time.Time{})
-	rp.log.Info("replication link from a peer up", "peer", h.Instance, "resume_after", resume)
+	rp.log.Info("replication link from a peer up", "peer", h.Instance, "resume_after", resume, "heartbeat", beats)
+	var beat *linkBeat
+	if beats {
+		beat = newLinkBeat(s.clock, interval, &in.wmu, func(frame []byte) error {
+			_, err := nc.Write(frame)
+			return err
+		}, func(silent time.Duration) {
+			rp.log.Warn("replication peer silent; link declared dead", "peer", h.Instance, "silent", silent)
+			nc.Close()
+		})
+		in.beat.Store(beat)
+		defer beat.stop()
+	}
 	var rec repl.Record
 	var pending uint64
+	var acked uint64 // records carry sequence numbers from 1
 	var ack []byte
 	for {
 		typ, body, err := rd.Next()
 		if err != nil {
 			return err
 		}
-		if typ != repl.TRecord {
-			return fmt.Errorf("%w: unexpected frame %q", repl.ErrMalformed, typ)
-		}
-		if err := repl.DecodeRecord(body, &rec); err != nil {
-			return err
-		}
-		o.mu.Lock()
-		if rec.Seq > o.applied {
-			if err := s.applyReplicated(h.Instance, &rec); err != nil {
-				o.mu.Unlock()
+		if beat != nil {
+			if err := beat.received(typ, body); err != nil {
 				return err
 			}
-			o.applied = rec.Seq
 		}
-		o.mu.Unlock()
-		pending = max(pending, rec.Seq)
-		if rd.Buffered() > 0 {
-			continue // group the sync with the rest of the burst
+		switch {
+		case typ == repl.THeartbeat && beat != nil:
+		case typ == repl.TRecord:
+			if err := repl.DecodeRecord(body, &rec); err != nil {
+				return err
+			}
+			o.mu.Lock()
+			if rec.Seq > o.applied {
+				if err := s.applyReplicated(h.Instance, &rec); err != nil {
+					o.mu.Unlock()
+					return err
+				}
+				o.applied = rec.Seq
+			}
+			o.mu.Unlock()
+			pending = max(pending, rec.Seq)
+		default:
+			return fmt.Errorf("%w: unexpected frame %q", repl.ErrMalformed, typ)
+		}
+		// Group the sync with the rest of the burst; a heartbeat that
+		// ends a burst ends it as a record would.
+		if rd.Buffered() > 0 || pending == acked {
+			continue
 		}
 		if err := s.jr.log.Sync(); err != nil {
 			return fmt.Errorf("transaction log: %w", err)
@@ -439,8 +560,15 @@ func (s *Server) serveReplication(in *inLink) error {
 			return fmt.Errorf("replication position: %w", err)
 		}
 		ack = repl.AppendAck(ack[:0], pending)
-		if _, err := nc.Write(ack); err != nil {
+		in.wmu.Lock()
+		_, err = nc.Write(ack)
+		in.wmu.Unlock()
+		if err != nil {
 			return err
+		}
+		acked = pending
+		if beat != nil {
+			beat.sent()
 		}
 	}
 }

@@ -239,6 +239,9 @@ func newFakePeer(t *testing.T) *fakePeer {
 		}()
 		for {
 			typ, body, err := rd.Next()
+			if err == nil && typ == repl.THeartbeat {
+				continue
+			}
 			if err != nil || typ != repl.TRecord {
 				return
 			}
@@ -315,20 +318,25 @@ func TestReplicationConfig(t *testing.T) {
 <Transports><Transport><Name>r</Name><Type>amps-replication</Type><InetAddr>10005</InetAddr></Transport></Transports>
 <TransactionLog><JournalDirectory>j</JournalDirectory><Topic><Name>Orders</Name></Topic></TransactionLog>
 <Replication>%s</Replication></AMPSConfig>`
-	good := `<Secret>x</Secret><Destination><Name>B</Name><Group>g</Group><SyncType>sync</SyncType>
-<Topic><Name>Orders</Name><MessageType>json</MessageType></Topic>
+	good := `<Secret>x</Secret><HeartbeatInterval>2s</HeartbeatInterval><Destination><Name>B</Name><Group>g</Group><SyncType>sync</SyncType>
+<HeartbeatInterval>250ms</HeartbeatInterval><Topic><Name>Orders</Name><MessageType>json</MessageType></Topic>
 <Transport><Type>amps-replication</Type><InetAddr>u:p@host:10006</InetAddr></Transport></Destination>`
 	cfg, err := ParseConfig("c.xml", []byte(fmt.Sprintf(base, good)))
 	noErr(t, err)
 	d := cfg.Replication.Destinations[0]
 	require(t, d.Name == "B" && d.Group == "g" && d.Sync() && d.InetAddr == "host:10006" && d.User == "u" && d.Password == "p" &&
-		len(d.Topics) == 1 && cfg.Replication.Secret == "x" && cfg.Transports[0].Type == TransportReplication, "parsed %+v", cfg.Replication)
+		len(d.Topics) == 1 && cfg.Replication.Secret == "x" && cfg.Transports[0].Type == TransportReplication &&
+		cfg.Replication.HeartbeatInterval == 2*time.Second && d.HeartbeatInterval == 250*time.Millisecond, "parsed %+v", cfg.Replication)
+	require(t, (&ReplicationConfig{}).heartbeat() == DefaultReplicationHeartbeat, "default heartbeat")
 	bad := []struct{ name, xml, want string }{
 		{"no name", `<Destination><SyncType>sync</SyncType></Destination>`, "needs a Name"},
 		{"bad sync", `<Destination><Name>B</Name><SyncType>maybe</SyncType></Destination>`, "SyncType"},
 		{"no topic", `<Destination><Name>B</Name><Transport><InetAddr>1</InetAddr></Transport></Destination>`, "Topic"},
 		{"no transport", `<Destination><Name>B</Name><Topic><Name>x</Name></Topic></Destination>`, "Transport"},
 		{"bad type", `<Destination><Name>B</Name><Topic><Name>x</Name></Topic><Transport><Type>tcp</Type><InetAddr>1</InetAddr></Transport></Destination>`, "amps-replication"},
+		{"heartbeat unit", `<HeartbeatInterval>5</HeartbeatInterval>`, "unit"},
+		{"heartbeat zero", `<HeartbeatInterval>0s</HeartbeatInterval>`, "HeartbeatInterval"},
+		{"destination heartbeat", `<Destination><Name>B</Name><HeartbeatInterval>soon</HeartbeatInterval></Destination>`, "soon"},
 		{"no addr", `<Destination><Name>B</Name><Topic><Name>x</Name></Topic><Transport></Transport></Destination>`, "InetAddr"},
 	}
 	for _, tc := range bad {

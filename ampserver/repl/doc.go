@@ -11,6 +11,15 @@
 // persisted (in its own journal, on disk). A receiver that refuses the
 // sender answers Refused with a reason and closes the connection.
 //
+// From version 2, both ends heartbeat: the sender follows its Hello, and the
+// receiver its Welcome, with a Heartbeat frame, and each sends another in
+// every interval in which it wrote nothing else. A Heartbeat carries its
+// sender's interval, so that the other end knows how long a silence means
+// the peer is gone. A receiver accepts version 1 (MinVersion) and then
+// neither sends nor expects heartbeats; a receiver of version 1 refuses a
+// version-2 Hello with a reason beginning "unsupported version", after
+// which a sender offers version 1.
+//
 // Every frame is a 4-byte little-endian length followed by that many bytes:
 // a type byte and the fields of that type (uvarints, varints, and strings as
 // a uvarint length followed by the bytes). Decoding never panics and never

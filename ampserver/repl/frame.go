@@ -6,10 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
-// Version is the link protocol version sent in Hello.
-const Version = 1
+// Version is the link protocol version sent in Hello. Version 2 adds
+// Heartbeat frames in both directions; a receiver still accepts version 1
+// (MinVersion) and then neither sends nor expects heartbeats.
+const Version = 2
+
+// MinVersion is the oldest version a receiver accepts.
+const MinVersion = 1
+
+// VersionHeartbeat is the first version whose links heartbeat.
+const VersionHeartbeat = 2
 
 // MaxFrame bounds a frame; a longer length is treated as corruption.
 const MaxFrame = 256 << 20
@@ -24,6 +33,9 @@ const (
 	TRefused Type = 'X'
 	TRecord  Type = 'R'
 	TAck     Type = 'A'
+	// THeartbeat (both directions, version 2 and later) says the sender
+	// is alive and how often it beats when otherwise idle.
+	THeartbeat Type = 'B'
 )
 
 // Hello opens a link (sender → receiver).
@@ -120,6 +132,19 @@ func AppendAck(b []byte, seq uint64) []byte {
 	b = binary.AppendUvarint(b, seq)
 	return end(b, st)
 }
+
+// AppendHeartbeat appends a Heartbeat frame to b: interval is how often
+// its sender beats on an idle link, so the peer knows how long a silence
+// means the sender is gone.
+func AppendHeartbeat(b []byte, interval time.Duration) []byte {
+	st := len(b)
+	b = begin(b, THeartbeat)
+	b = binary.AppendUvarint(b, uint64(max(interval, 0)))
+	return end(b, st)
+}
+
+// MaxHeartbeat bounds the interval a Heartbeat may announce.
+const MaxHeartbeat = 24 * time.Hour
 
 // Reader reads frames from a stream.
 type Reader struct {
@@ -253,6 +278,19 @@ func DecodeRecord(b []byte, r *Record) error {
 	}
 	r.Data = d.b
 	return nil
+}
+
+// DecodeHeartbeat decodes a Heartbeat body: the sender's interval.
+func DecodeHeartbeat(b []byte) (time.Duration, error) {
+	d := decoder{b: b}
+	v := d.uvarint()
+	if err := d.done("heartbeat", false); err != nil {
+		return 0, err
+	}
+	if v == 0 || v > uint64(MaxHeartbeat) {
+		return 0, fmt.Errorf("%w: heartbeat interval %d", ErrMalformed, v)
+	}
+	return time.Duration(v), nil
 }
 
 // DecodeAck decodes an Ack body.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -16,6 +17,7 @@ func TestRoundTrip(t *testing.T) {
 	b = AppendRecord(b, &rec)
 	b = AppendAck(b, 99)
 	b = AppendRefused(b, "auth failure")
+	b = AppendHeartbeat(b, 1500*time.Millisecond)
 	r := NewReader(bytes.NewReader(b))
 	next := func(want Type) []byte {
 		t.Helper()
@@ -40,6 +42,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if s, err := DecodeRefused(next(TRefused)); err != nil || s != "auth failure" {
 		t.Fatalf("refused %q %v", s, err)
+	}
+	if d, err := DecodeHeartbeat(next(THeartbeat)); err != nil || d != 1500*time.Millisecond {
+		t.Fatalf("heartbeat %v %v", d, err)
 	}
 	if _, _, err := r.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("end: %v", err)
@@ -71,6 +76,10 @@ func TestMalformed(t *testing.T) {
 		{"hello trailing", func(b []byte) error { _, err := DecodeHello(b); return err }, []byte{1, 0, 0, 0, 9}},
 		{"ack empty", func(b []byte) error { _, err := DecodeAck(b); return err }, nil},
 		{"record zero seq", func(b []byte) error { var r Record; return DecodeRecord(b, &r) }, []byte{0, 0, 1, 0, 0, 0, 0}},
+		{"heartbeat empty", func(b []byte) error { _, err := DecodeHeartbeat(b); return err }, nil},
+		{"heartbeat zero", func(b []byte) error { _, err := DecodeHeartbeat(b); return err }, []byte{0}},
+		{"heartbeat trailing", func(b []byte) error { _, err := DecodeHeartbeat(b); return err }, []byte{1, 1}},
+		{"heartbeat beyond a day", func(b []byte) error { _, err := DecodeHeartbeat(b); return err }, AppendHeartbeat(nil, MaxHeartbeat+1)[5:]},
 		{"record cut", func(b []byte) error { var r Record; return DecodeRecord(b, &r) }, []byte{1, 0}},
 	}
 	for _, tc := range bodies {
@@ -86,6 +95,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(AppendRecord(nil, &Record{Seq: 1, Topic: "t", Data: []byte("x")}))
 	f.Add(AppendHello(nil, &Hello{Version: 1, Instance: "A"}))
 	f.Add(AppendAck(nil, 3))
+	f.Add(AppendHeartbeat(nil, time.Second))
 	f.Add([]byte{3, 0, 0, 0, 'W', 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewReader(bytes.NewReader(data))
@@ -107,6 +117,12 @@ func FuzzDecode(f *testing.F) {
 				_, _ = DecodeRefused(body)
 			case TAck:
 				_, _ = DecodeAck(body)
+			case THeartbeat:
+				if d, err := DecodeHeartbeat(body); err == nil {
+					if got, err := DecodeHeartbeat(AppendHeartbeat(nil, d)[5:]); err != nil || got != d {
+						t.Fatalf("heartbeat does not round-trip: %v %v", got, err)
+					}
+				}
 			case TRecord:
 				var rec Record
 				if err := DecodeRecord(body, &rec); err == nil {
