@@ -103,8 +103,16 @@
 // MessageType, UnderlyingTopic defaulting to the Name, LeasePeriod
 // defaulting to 5m) is a queue over the journaled publishes of its
 // underlying topic, which the TransactionLog must record (a configuration
-// error says so otherwise). Delivery is at least once: each message is
-// leased to one subscription at a time, round-robin over those with room
+// error says so otherwise). A message is delivered only after it is
+// durable in the transaction log (the group commit, every FlushInterval;
+// the local disk, not sync replication destinations), so a bookmark a
+// consumer holds always names a message that survives a crash: a journal
+// tail lost to a kill, whose sequence numbers and so bookmarks the
+// restarted journal gives to new messages, was never handed out, and an
+// acknowledgement cannot remove the new message by mistake. Until then
+// the message waits in its place, hidden from sow queries on the queue.
+// Delivery is at least once: each message is leased to one subscription
+// at a time, round-robin over those with room
 // in their max_backlog (default 1, echoed in the subscribe ack's opts),
 // with `bm` and `lp` (the lease end as a timestamp); a sow_delete with a
 // `bm` list acknowledges it, and a lease end, unsubscribe or disconnect

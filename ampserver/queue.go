@@ -22,6 +22,19 @@ import (
 // at a time, under a lease, until a subscriber acknowledges it. Decisions
 // where AMPS leaves room, or where this server does less:
 //
+//   - A message is handed out only once its journal record is durable
+//     (fsynced by the transaction log's group commit, every FlushInterval):
+//     until then it waits in the queue, in its place, not deliverable, not
+//     shown by a sow query and not acknowledgeable. A server killed before
+//     the group commit loses the record, and the restarted journal gives
+//     its sequence number, and so its bookmark, to the next message; since
+//     no bookmark of a message that was not durable ever left the server,
+//     a bookmark a consumer acknowledges always names a message that
+//     survived, never its successor. The release waits for the local disk
+//     only, not for sync replication destinations as persisted acks do:
+//     replicated messages do not enter a peer's queues, so a peer's copy
+//     does not make a queue message any safer, and waiting for it would
+//     only add the peer's round trip to every delivery.
 //   - Delivery is at least once. A delivery carries `bm` (the message's
 //     bookmark, the name it is acknowledged by) and `lp`, the time its
 //     lease ends as an AMPS timestamp. The message stays in the queue,
@@ -49,8 +62,10 @@ import (
 //     all queues: within a queue every lease is as long as the others, so
 //     its leases end in the order they were given and the earliest is the
 //     oldest one still held.
-//   - A `sow` query on the queue returns its messages, leased or not, in
-//     queue order, with their bookmarks and without leasing them.
+//   - A `sow` query on the queue returns its durable messages, leased or
+//     not, in queue order, with their bookmarks and without leasing them;
+//     the messages still waiting for the journal's group commit are not
+//     in it (their bookmarks could be acknowledged, see above).
 //     sow_and_subscribe on a queue is refused ("not supported").
 //   - Durability: the messages are the transaction log's; acknowledgements
 //     are appended to <JournalDirectory>/queue-acks (queue name and journal
@@ -77,6 +92,9 @@ type queueMsg struct {
 	until int64     // lease end, Unix nanoseconds, while owned
 	gen   uint64    // lease generation, to recognise stale lease entries
 	gone  bool      // acknowledged
+	// held: its journal record is not durable yet; it is not deliverable,
+	// not counted in avail and not in byBM (so not acknowledgeable).
+	held bool
 }
 
 // queueSub is a subscription to a queue.
@@ -100,14 +118,18 @@ type msgQueue struct {
 	lease time.Duration
 
 	mu     sync.Mutex
-	msgs   []*queueMsg // in journal order; acknowledged ones are removed
-	byBM   map[string]*queueMsg
+	msgs   []*queueMsg          // in journal order; acknowledged ones are removed
+	byBM   map[string]*queueMsg // deliverable (durable) messages only
 	subs   []*queueSub
 	bySub  map[*subscription]*queueSub
 	next   int          // round-robin position in subs
 	leases []leaseEntry // oldest first
 	gen    uint64
-	avail  int // messages neither leased nor acknowledged
+	avail  int // durable messages neither leased nor acknowledged
+	// durable is the journal's durable point as last seen; a message above
+	// it enters held and waits in waiting (in arrival order) for onDurable.
+	durable uint64
+	waiting []*queueMsg
 	// removed counts the acknowledged messages still in msgs.
 	removed int
 }
@@ -152,6 +174,8 @@ func (s *Server) initQueues() error {
 		if q.lease <= 0 {
 			q.lease = DefaultLeasePeriod
 		}
+		// Everything the journal recovered at Open is on disk.
+		q.durable = s.jr.log.Durable()
 		qs.list = append(qs.list, q)
 		qs.byName[qc.Name] = q
 	}
@@ -287,23 +311,86 @@ func (qs *queues) close() error {
 	return nil
 }
 
-// add appends a message; q.mu is held (or the queue is not shared yet).
+// add appends a message, held if its journal record is not durable yet;
+// q.mu is held (or the queue is not shared yet).
 func (q *msgQueue) add(m *queueMsg) {
 	q.msgs = append(q.msgs, m)
+	if m.seq > q.durable {
+		m.held = true
+		q.waiting = append(q.waiting, m)
+		return
+	}
 	q.byBM[m.bm] = m
 	q.avail++
 }
 
+// releaseDurable makes the held messages up to the journal position
+// durable deliverable; q.mu is held. Queues over several topics can
+// receive them slightly out of journal order, so every waiting message is
+// looked at; they are few (those of one group commit).
+func (q *msgQueue) releaseDurable(durable uint64) bool {
+	if durable <= q.durable {
+		return false
+	}
+	q.durable = durable
+	keep := q.waiting[:0]
+	released := false
+	for _, m := range q.waiting {
+		if m.seq > durable {
+			keep = append(keep, m)
+			continue
+		}
+		m.held = false
+		q.byBM[m.bm] = m
+		q.avail++
+		released = true
+	}
+	clear(q.waiting[len(keep):])
+	q.waiting = keep
+	if len(keep) == 0 {
+		q.waiting = nil // let the array go once empty
+	}
+	return released
+}
+
+// onDurable runs after each group commit of the journal (onDurable, txlog.go)
+// with the local durable point: it delivers the messages it made durable,
+// in queue order.
+func (qs *queues) onDurable(durable uint64) {
+	next := int64(0)
+	for _, q := range qs.list {
+		q.mu.Lock()
+		if !q.releaseDurable(durable) {
+			q.mu.Unlock()
+			continue
+		}
+		out, at := q.dispatch(qs.srv)
+		q.mu.Unlock()
+		sendQueued(out)
+		if at != 0 && (next == 0 || at < next) {
+			next = at
+		}
+	}
+	qs.arm(next)
+}
+
 // publish enqueues a journaled publish to topic in every queue over it;
 // the topic's lock is held, so each queue sees its topics' messages in
-// journal order.
+// journal order. A message whose record is not durable yet is held, and
+// delivered by onDurable.
 func (qs *queues) publish(topic string, d *Delivery) {
 	for _, q := range qs.list {
 		if !q.re.MatchString(topic) {
 			continue
 		}
 		q.mu.Lock()
-		q.add(&queueMsg{seq: d.seq, bm: d.Bookmark, topic: topic, key: d.SowKey, ts: d.Timestamp, data: d.Data})
+		m := &queueMsg{seq: d.seq, bm: d.Bookmark, topic: topic, key: d.SowKey, ts: d.Timestamp, data: d.Data}
+		q.add(m)
+		if m.held {
+			// Nothing became deliverable: onDurable delivers it.
+			q.mu.Unlock()
+			continue
+		}
 		out, at := q.dispatch(qs.srv)
 		q.mu.Unlock()
 		sendQueued(out)
@@ -336,7 +423,7 @@ func (q *msgQueue) dispatch(s *Server) ([]queueSend, int64) {
 		until := now.Add(q.lease)
 		lp := timestamp(until)
 		for _, m := range q.msgs {
-			if m.owner != nil || m.gone {
+			if m.owner != nil || m.gone || m.held {
 				continue
 			}
 			room := false
@@ -738,8 +825,8 @@ func (c *client) queueQuery(h *wire.Header) bool {
 	var res queryResult
 	q.mu.Lock()
 	for _, m := range q.msgs {
-		if m.gone {
-			continue
+		if m.gone || m.held {
+			continue // a held message's bookmark must not leave the server
 		}
 		res.topicMatches++
 		if pq.filter != nil && !pq.filter.Match(m.data) {

@@ -1,6 +1,7 @@
 package ampserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -259,4 +260,58 @@ func TestQueueConfigErrors(t *testing.T) {
 	cfg, err := ParseConfig("q.xml", []byte("<AMPSConfig><Name>x</Name>"+txlog+"<SOW><Queue><Name>WorkQ</Name><UnderlyingTopic>Work</UnderlyingTopic><LeasePeriod>30s</LeasePeriod></Queue></SOW></AMPSConfig>"))
 	noErr(t, err)
 	require(t, len(cfg.Queues) == 1 && cfg.Queues[0].LeasePeriod == 30*time.Second && cfg.Queues[0].UnderlyingTopic == "Work", "%+v", cfg.Queues)
+}
+
+// TestQueueDeliversOnlyDurable: a queue message is handed out only once
+// its journal record is durable. The journal's group commit is driven by
+// hand (a FlushInterval of an hour never fires during the test).
+func TestQueueDeliversOnlyDurable(t *testing.T) {
+	tests := []struct {
+		name string
+		// syncInAppend makes the record durable between its journal append
+		// and its entry into the queue, as a group commit at that moment does.
+		syncInAppend bool
+		run          func(t *testing.T, s *Server, pub, a *rawClient)
+	}{
+		{"held until the group commit, then delivered in order", false, func(t *testing.T, s *Server, pub, a *rawClient) {
+			qpublish(pub, `{"n":1}`, `{"n":2}`, `{"n":3}`)
+			qnone(a)
+			require(t, qcontents(pub) == "", "a sow query shows messages not yet durable: %q", qcontents(pub))
+			noErr(t, s.jr.log.Sync())
+			m1, m2, m3 := qnext(a), qnext(a), qnext(a)
+			require(t, string(m1.payload) == `{"n":1}` && string(m2.payload) == `{"n":2}` && string(m3.payload) == `{"n":3}`,
+				"got %s %s %s", m1.payload, m2.payload, m3.payload)
+			require(t, qcontents(pub) == "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n", "contents %q", qcontents(pub))
+			// Durable messages go out at once behind them, once committed.
+			qpublish(pub, `{"n":4}`)
+			qnone(a)
+			require(t, qack(a, "", m1.h.Bookmark) == 1, "ack")
+			qnone(a) // room again, but 4 is still not durable
+			noErr(t, s.jr.log.Sync())
+			require(t, string(qnext(a).payload) == `{"n":4}`, "4 not delivered after its commit")
+		}},
+		{"durable before it enters the queue is delivered at once", true, func(t *testing.T, s *Server, pub, a *rawClient) {
+			qpublish(pub, `{"n":1}`)
+			require(t, string(qnext(a).payload) == `{"n":1}`, "a message made durable before it was queued waits for another commit")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+			cfg := queueConfig(t.TempDir(), 10*time.Second)
+			cfg.TransactionLog.FlushInterval = time.Hour
+			s, err := New(cfg, WithClock(clk), WithLogger(quietLogger()))
+			noErr(t, err)
+			if tt.syncInAppend {
+				s.jr.afterAppend = func(string, uint64) { noErr(t, s.jr.log.Sync()) }
+			}
+			noErr(t, s.Start(t.Context()))
+			t.Cleanup(func() { noErr(t, s.Shutdown(context.Background())) })
+			pub, a := dial(t, s.TCPAddr()), dial(t, s.TCPAddr())
+			pub.logon("pub")
+			a.logon("a")
+			qsubscribe(a, "qa", "max_backlog=3", "")
+			tt.run(t, s, pub, a)
+		})
+	}
 }

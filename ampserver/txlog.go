@@ -378,6 +378,10 @@ func (s *Server) sendDurableAcks(c *client, durable uint64) {
 
 // onDurable runs after each group commit.
 func (s *Server) onDurable(durable uint64) {
+	if s.queues != nil {
+		// Queue messages wait for the local disk only (queue.go).
+		s.queues.onDurable(durable)
+	}
 	durable = s.ackPoint(durable) // replication.go: sync destinations too
 	j := s.jr
 	j.mu.Lock()
