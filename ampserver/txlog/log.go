@@ -260,6 +260,16 @@ func (l *Log) openActive() error {
 	if err != nil {
 		return fmt.Errorf("txlog: %w", err)
 	}
+	// Open counts every recovered record as durable, but a process killed
+	// between an append and its group commit leaves records that are only
+	// in the page cache: a machine crash after this start could still lose
+	// them, and their sequence numbers (and so bookmarks a subscriber or a
+	// queue consumer already holds) would be issued again. One fsync here
+	// makes what recovery found as durable as it is counted.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("txlog: sync %s: %w", sg.path, err)
+	}
 	l.cur = f
 	return nil
 }
