@@ -3,6 +3,7 @@ package ampserver
 import (
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,19 +168,41 @@ func beatsOf(s *Server) (out, in *linkBeat) {
 // watched end has heard a heartbeat sent at or after that step.
 func step(t *testing.T, clk *fakeClock, d time.Duration, beats []*linkBeat) {
 	t.Helper()
+	if msg := stepWithin(clk, d, beats, 10*time.Second); msg != "" {
+		t.Fatalf("no heartbeat after a step:\n%s", msg)
+	}
+}
+
+// stepWithin is step, waiting at most wait; it returns what is missing.
+func stepWithin(clk *fakeClock, d time.Duration, beats []*linkBeat, wait time.Duration) string {
 	before := make([]uint64, len(beats))
 	for i, b := range beats {
 		before[i] = b.beats.Load()
 	}
 	clk.Advance(d)
-	waitFor(t, "heartbeats after a step", func() bool {
+	deadline := time.Now().Add(wait)
+	for {
+		missing := 0
 		for i, b := range beats {
 			if b.beats.Load() <= before[i] {
-				return false
+				missing++
 			}
 		}
-		return true
-	})
+		if missing == 0 {
+			return ""
+		}
+		if time.Now().After(deadline) {
+			var st []string
+			for i, b := range beats {
+				b.mu.Lock()
+				st = append(st, fmt.Sprintf("end %d: beats %d (before %d), stopped %v, wrote %v, heard %v, last heard %v",
+					i, b.beats.Load(), before[i], b.stopped, b.wrote.Load(), b.heard.Load(), clk.Now().Sub(b.lastHeard)))
+				b.mu.Unlock()
+			}
+			return strings.Join(st, "\n")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func connected(s *Server) bool {
@@ -233,9 +256,15 @@ func TestReplicationHeartbeatPartition(t *testing.T) {
 		return true
 	})
 	// Idle and healthy: many intervals pass, far beyond the misses, and
-	// the same connections stay up. The first step only clears what the
-	// publishes wrote (an end that wrote in an interval does not beat).
-	clk.Advance(hb)
+	// the same connections stay up. The first steps only clear what the
+	// publishes wrote (an end that wrote in an interval does not beat in
+	// it, and the last acks may still be on their way): they end at the
+	// first step in which every end beats.
+	primed := false
+	for i := 0; i < ReplicationHeartbeatMisses-1 && !primed; i++ {
+		primed = stepWithin(clk, hb, beats, 2*time.Second) == ""
+	}
+	require(t, primed, "no step in which every end beat")
 	for range 4 * ReplicationHeartbeatMisses {
 		step(t, clk, hb, beats)
 	}
@@ -316,8 +345,10 @@ func TestReplicationHeartbeatOldPeer(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	noErr(t, err)
 	t.Cleanup(func() { ln.Close() })
-	got := make(chan error, 1)
+	bad := make(chan error, 10)
 	recs := make(chan uint64, 10)
+	hellos := make(chan uint64, 100)
+	conns := make(chan net.Conn, 10)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -334,35 +365,45 @@ func TestReplicationHeartbeatOldPeer(t *testing.T) {
 				continue
 			}
 			h, _ := repl.DecodeHello(body)
+			hellos <- h.Version
 			if h.Version != 1 {
 				nc.Write(repl.AppendRefused(nil, fmt.Sprintf("unsupported version %d", h.Version)))
 				nc.Close()
 				continue
 			}
 			nc.Write(repl.AppendWelcome(nil, &repl.Welcome{Instance: "OLD"}))
+			conns <- nc
 			for {
 				typ, body, err := rd.Next()
 				if err != nil {
-					got <- err
-					nc.Close()
-					return
-				}
-				if typ != repl.TRecord {
-					got <- fmt.Errorf("an old peer got frame %q", typ)
-					nc.Close()
-					return
+					break
 				}
 				var r repl.Record
+				if typ != repl.TRecord {
+					bad <- fmt.Errorf("an old peer got frame %q", typ)
+					break
+				}
 				if err := repl.DecodeRecord(body, &r); err != nil {
-					got <- err
-					nc.Close()
-					return
+					bad <- err
+					break
 				}
 				recs <- r.Seq
 				nc.Write(repl.AppendAck(nil, r.Seq))
 			}
+			nc.Close()
 		}
 	}()
+	expectHellos := func(want ...uint64) {
+		t.Helper()
+		for _, w := range want {
+			select {
+			case v := <-hellos:
+				require(t, v == w, "hello version %d, want %d", v, w)
+			case <-ctxT(t).Done():
+				t.Fatalf("no hello version %d", w)
+			}
+		}
+	}
 	in := freePort(t)
 	// Registered before the server, so run after its shutdown closed the
 	// link the peer reads.
@@ -380,10 +421,21 @@ func TestReplicationHeartbeatOldPeer(t *testing.T) {
 	waitSeq(t, acked, 1)
 	select {
 	case <-recs:
-	case err := <-got:
+	case err := <-bad:
 		t.Fatalf("old peer: %v", err)
 	}
 	require(t, connected(s), "the link to the old peer went down")
+	expectHellos(2, 1)
+	// The peer restarts (it may come back upgraded): version 2 is offered
+	// again first.
+	(<-conns).Close()
+	expectHellos(2, 1)
+	linkUp(t, s)
+	select {
+	case err := <-bad:
+		t.Fatalf("old peer: %v", err)
+	default:
+	}
 
 	// A version-1 sender: welcomed without a heartbeat, and not cut off
 	// however long it is silent.

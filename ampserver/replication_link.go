@@ -37,9 +37,10 @@ type outLink struct {
 	topics []*regexp.Regexp
 	wake   chan struct{}
 
-	// version is the protocol version offered in Hello: repl.Version,
-	// lowered for good when the destination refuses it (an instance of an
-	// older version, which then gets a link without heartbeats).
+	// version is the protocol version offered in Hello (0: repl.Version),
+	// lowered when the destination refuses it (an instance of an older
+	// version, which then gets a link without heartbeats) until that link
+	// ends: the destination may come back upgraded.
 	version uint64
 	beat    atomic.Pointer[linkBeat] // the current connection's watch (nil: none)
 
@@ -90,6 +91,7 @@ func (ol *outLink) run() {
 		}
 		if up {
 			backoff = linkRetryMin
+			ol.version = 0
 		}
 		t := time.NewTimer(backoff)
 		select {
@@ -262,11 +264,12 @@ func (ol *outLink) session() (up bool, err error) {
 	r := l.NewReader(resume + 1)
 	defer r.Close()
 	var frame []byte
+	unflushed := false // records written to bw since the last flush here
 	for {
 		rec, err := r.Next(^uint64(0))
 		if errors.Is(err, io.EOF) {
-			if bw.Buffered() > 0 {
-				// Unlocked when there is nothing to write: an idle
+			if unflushed {
+				// Not locked when there is nothing to write: an idle
 				// link's heartbeat must not find the lock taken.
 				wmu.Lock()
 				err = bw.Flush()
@@ -274,6 +277,7 @@ func (ol *outLink) session() (up bool, err error) {
 				if err != nil {
 					return true, err
 				}
+				unflushed = false
 			}
 			ol.mu.Lock()
 			ol.scanned = max(ol.scanned, r.NextSeq()-1)
@@ -307,15 +311,16 @@ func (ol *outLink) session() (up bool, err error) {
 		ol.inflight = append(ol.inflight, rec.Seq)
 		ol.scanned = rec.Seq
 		ol.mu.Unlock()
+		if beat != nil {
+			beat.sent() // before the write: the peer may answer before it returns
+		}
 		wmu.Lock()
 		_, err = bw.Write(frame)
 		wmu.Unlock()
 		if err != nil {
 			return true, err
 		}
-		if beat != nil {
-			beat.sent()
-		}
+		unflushed = true
 	}
 }
 
@@ -560,6 +565,9 @@ func (s *Server) serveReplication(in *inLink) error {
 			return fmt.Errorf("replication position: %w", err)
 		}
 		ack = repl.AppendAck(ack[:0], pending)
+		if beat != nil {
+			beat.sent() // before the write: the peer may answer before it returns
+		}
 		in.wmu.Lock()
 		_, err = nc.Write(ack)
 		in.wmu.Unlock()
@@ -567,8 +575,5 @@ func (s *Server) serveReplication(in *inLink) error {
 			return err
 		}
 		acked = pending
-		if beat != nil {
-			beat.sent()
-		}
 	}
 }

@@ -18,7 +18,7 @@
 // the peer is gone. A receiver accepts version 1 (MinVersion) and then
 // neither sends nor expects heartbeats; a receiver of version 1 refuses a
 // version-2 Hello with a reason beginning "unsupported version", after
-// which a sender offers version 1.
+// which a sender offers version 1 until that link ends.
 //
 // Every frame is a 4-byte little-endian length followed by that many bytes:
 // a type byte and the fields of that type (uvarints, varints, and strings as
