@@ -50,9 +50,6 @@ func (c *client) sowAndSubscribe(req *wire.Header, acks ackSet, sub *subscriptio
 	}
 	s := c.srv
 	topics := s.resolveSOW(q.topic, q.re)
-	if acks&ackProcessed != 0 {
-		c.sendAck(req, "processed", "success", "")
-	}
 	locked := topics
 	if q.re == nil && len(topics) == 0 {
 		// A topic without a SOW: an empty result, but the registration
@@ -65,6 +62,13 @@ func (c *client) sowAndSubscribe(req *wire.Header, acks ackSet, sub *subscriptio
 	res := s.queryFor(sub, q, topics)
 	s.addSub(sub)
 	c.subs[sub.id] = sub
+	// The processed ack goes out once the subscription is in place (and
+	// before group_begin, as clients expect): a client that publishes
+	// after it returned from the command, on any connection, has the
+	// publish either in the snapshot or delivered live.
+	if acks&ackProcessed != 0 {
+		c.sendAck(req, "processed", "success", "")
+	}
 	c.sendResults(req, q, res)
 	for _, t := range locked {
 		t.mu.Unlock()
