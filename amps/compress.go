@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -42,19 +43,19 @@ type deflateConn struct {
 // broke later.
 type countingReader struct {
 	r *bufio.Reader
-	n int64
+	n atomic.Int64 // also read by the writer: see deflateConn.Write
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
 func (c *countingReader) ReadByte() (byte, error) {
 	b, err := c.r.ReadByte()
 	if err == nil {
-		c.n++
+		c.n.Add(1)
 	}
 	return b, err
 }
@@ -75,13 +76,17 @@ func newDeflateConn(nc net.Conn) (*deflateConn, error) {
 
 func (dc *deflateConn) Write(p []byte) (int, error) {
 	n, err := dc.zw.Write(p)
-	if err != nil {
-		return n, err
+	if err == nil {
+		err = dc.zw.Flush()
 	}
-	if err := dc.zw.Flush(); err != nil {
-		return n, err
+	if err != nil && dc.in.n.Load() == 0 && !isTimeout(err) {
+		// A server that does not expect compression may hang up while the
+		// logon is still being written: the write fails (broken pipe,
+		// reset) before anything was read, which points at the same cause
+		// as the read side's case below.
+		return n, fmt.Errorf("%w: the server closed the connection before sending anything (%v): does its transport accept compressed connections?", ErrCompression, err)
 	}
-	return n, nil
+	return n, err
 }
 
 func (dc *deflateConn) Read(p []byte) (int, error) {
@@ -93,7 +98,7 @@ func (dc *deflateConn) Read(p []byte) (int, error) {
 	switch {
 	case errors.As(err, &ce):
 		return 0, fmt.Errorf("%w: the server's data is not a deflate stream (%v): does its transport accept compressed connections?", ErrCompression, err)
-	case dc.in.n == 0 && !isTimeout(err):
+	case dc.in.n.Load() == 0 && !isTimeout(err):
 		// A server that does not expect compression sees garbage and
 		// hangs up before answering anything. The cause is not wrapped:
 		// this is not the orderly end of a session (io.EOF).
