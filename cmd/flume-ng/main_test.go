@@ -317,7 +317,7 @@ a.sources.r1.backoffSleepIncrement = later
 			`17: sink "k1": key "sink.directory": is required`,
 			`19: sink "k1": key "sink.rollInterval": "x" is not a non-negative integer`,
 			`20: sink "k1": key "sink.pathManager": unknown path manager "weird"`,
-			`21: sink "k1": key "sink.batchSize": 500 exceeds the channel's transactionCapacity 100`,
+			`21: sink "k1": key "sink.batchSize": is 500, more than the transactionCapacity 100 of channel "c1"`,
 			`22: source "r1": key "backoffSleepIncrement": "later" is not a non-negative integer`,
 		}},
 		{"default maxBatch above a channel's transactionCapacity, once", `a.sources = r1

@@ -99,12 +99,8 @@ func New(env flume.SinkEnv) (flume.Sink, error) {
 	cfg.MaxBatch = int(mb)
 	// Checked here against the built channel (the spec marks maxBatch
 	// ChannelChecked), and only when maxBatch itself is understood.
-	if !errs.Add(err) && env.Channel != nil && cfg.MaxBatch > env.Channel.TransactionCapacity() {
-		how := "is"
-		if !c.Has("maxBatch") {
-			how = "defaults to"
-		}
-		errs.Add(c.Errorf("maxBatch", "%s %d, more than the channel's transactionCapacity %d; every transaction would fail: lower maxBatch or raise the channel's transactionCapacity", how, cfg.MaxBatch, env.Channel.TransactionCapacity()))
+	if !errs.Add(err) {
+		errs.Add(env.CheckBatch("maxBatch", cfg.MaxBatch, nil))
 	}
 	cfg.UseTopicHeader, err = c.Bool("useTopicHeader", true)
 	errs.Add(err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,6 +219,37 @@ func TestConfigErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := New(flume.SinkEnv{Name: "k1", Config: flume.MapContext(`sink "k1"`, tt.kv)}); err == nil {
 				t.Fatal("accepted")
+			}
+		})
+	}
+}
+
+// TestMaxBatchAboveTransactionCapacity: the channel's transactionCapacity
+// bounds maxBatch, set or defaulted, with the shared wording.
+func TestMaxBatchAboveTransactionCapacity(t *testing.T) {
+	ch := channel(t, nil, nil) // transactionCapacity 100
+	for _, tt := range []struct {
+		name string
+		kv   map[string]string
+		want string
+	}{
+		{"set", map[string]string{"uri": "tcp://h:1/amps/json", "topic": "t", "maxBatch": "500", "channel": "c1"},
+			`key "maxBatch": is 500, more than the transactionCapacity 100 of channel "c1"`},
+		{"default", map[string]string{"uri": "tcp://h:1/amps/json", "topic": "t", "channel": "c1"},
+			`key "maxBatch": defaults to 1000, more than the transactionCapacity 100 of channel "c1"`},
+		{"within", map[string]string{"uri": "tcp://h:1/amps/json", "topic": "t", "maxBatch": "100", "channel": "c1"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(flume.SinkEnv{Name: "k1", Config: flume.MapContext(`sink "k1"`, tt.kv), Channel: ch})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = s
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
 			}
 		})
 	}

@@ -26,10 +26,7 @@ func init() {
 		// ChannelChecked) even when other keys are bad: one run reports all.
 		var errs flume.ConfigErrors
 		errs.Add(err)
-		if !flume.KeyFailed(err, "sink.batchSize") && env.Channel != nil && cfg.BatchSize > env.Channel.TransactionCapacity() {
-			errs.Add(env.Config.Errorf("sink.batchSize", "%d exceeds the channel's transactionCapacity %d",
-				cfg.BatchSize, env.Channel.TransactionCapacity()))
-		}
+		errs.Add(env.CheckBatch("sink.batchSize", cfg.BatchSize, err))
 		if err := errs.Err(); err != nil {
 			return nil, err
 		}
