@@ -357,7 +357,6 @@ func (q *msgQueue) releaseDurable(durable uint64) bool {
 // with the local durable point: it delivers the messages it made durable,
 // in queue order.
 func (qs *queues) onDurable(durable uint64) {
-	next := int64(0)
 	for _, q := range qs.list {
 		q.mu.Lock()
 		if !q.releaseDurable(durable) {
@@ -366,12 +365,9 @@ func (qs *queues) onDurable(durable uint64) {
 		}
 		out, at := q.dispatch(qs.srv)
 		q.mu.Unlock()
+		qs.arm(at) // before the deliveries: a lease seen by its holder has its timer
 		sendQueued(out)
-		if at != 0 && (next == 0 || at < next) {
-			next = at
-		}
 	}
-	qs.arm(next)
 }
 
 // publish enqueues a journaled publish to topic in every queue over it;
@@ -393,8 +389,8 @@ func (qs *queues) publish(topic string, d *Delivery) {
 		}
 		out, at := q.dispatch(qs.srv)
 		q.mu.Unlock()
-		sendQueued(out)
 		qs.arm(at)
+		sendQueued(out)
 	}
 }
 
@@ -533,7 +529,6 @@ func (qs *queues) expire() {
 	qs.timer, qs.timerAt = nil, 0
 	qs.tmu.Unlock()
 	now := qs.srv.clock.Now().UnixNano()
-	next := int64(0)
 	for _, q := range qs.list {
 		q.mu.Lock()
 		for {
@@ -545,12 +540,9 @@ func (qs *queues) expire() {
 		}
 		out, at := q.dispatch(qs.srv)
 		q.mu.Unlock()
+		qs.arm(at) // before the deliveries: a lease seen by its holder has its timer
 		sendQueued(out)
-		if at != 0 && (next == 0 || at < next) {
-			next = at
-		}
 	}
-	qs.arm(next)
 }
 
 // queueSubscribe handles a subscribe to a queue; it reports false when
@@ -594,8 +586,8 @@ func (c *client) queueSubscribe(req *wire.Header, acks ackSet, sub *subscription
 	qsub.backlog = backlog
 	out, at := q.dispatch(c.srv)
 	q.mu.Unlock()
+	qs.arm(at) // before the deliveries: a lease seen by its holder has its timer
 	sendQueued(out)
-	qs.arm(at)
 	if c.isClosed() {
 		// The client closed while subscribing: its close may have run
 		// before the subscription was registered.
@@ -638,8 +630,8 @@ func (s *Server) queueUnsubscribe(sub *subscription) {
 	}
 	out, at := q.dispatch(s)
 	q.mu.Unlock()
+	qs.arm(at) // before the deliveries: a lease seen by its holder has its timer
 	sendQueued(out)
-	qs.arm(at)
 }
 
 // queueDisconnect releases the queue subscriptions of a closed client.
@@ -736,8 +728,8 @@ func (c *client) queueAck(req *wire.Header, acks ackSet) {
 	q.mu.Unlock()
 	// The acknowledgement is answered before the messages it made room
 	// for are delivered.
-	defer qs.arm(at)
 	defer sendQueued(out)
+	defer qs.arm(at) // runs first: the leases' timer is set before they are seen
 	if err != nil {
 		s.log.Error("queue acknowledgement not recorded", "queue", q.cfg.Name, "err", err)
 		c.fail(req, acks, "tx store failure")
