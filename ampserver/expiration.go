@@ -1,6 +1,7 @@
 package ampserver
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"ampsflume/ampserver/options"
 )
 
 // SOW expiration: a record of a SOW topic with expiration enabled leaves
@@ -79,47 +82,16 @@ func parseExpiration(v string) (ttl time.Duration, enabled bool, err error) {
 	case "enabled":
 		return 0, true, nil
 	}
-	bad := fmt.Errorf("Expiration %q: want disabled, enabled, or a lifetime such as 30s, 5m, 1h or 1d", v)
-	i := 0
-	for i < len(v) && (v[i] >= '0' && v[i] <= '9' || v[i] == '.') {
-		i++
-	}
-	num, unit := v[:i], strings.ToLower(strings.TrimSpace(v[i:]))
-	f, perr := strconv.ParseFloat(num, 64)
-	if num == "" || perr != nil {
-		return 0, false, bad
-	}
-	var mult time.Duration
-	switch unit {
-	case "":
-		mult = time.Second // as the `e` header
-	case "ns":
-		mult = time.Nanosecond
-	case "us":
-		mult = time.Microsecond
-	case "ms":
-		mult = time.Millisecond
-	case "s":
-		mult = time.Second
-	case "m":
-		mult = time.Minute
-	case "h":
-		mult = time.Hour
-	case "d":
-		mult = 24 * time.Hour
-	case "w":
-		mult = 7 * 24 * time.Hour
-	default:
-		return 0, false, bad
-	}
-	d := f * float64(mult)
+	d, err := options.ParseDuration(v, time.Second) // bare seconds, as the `e` header
 	switch {
-	case f == 0:
-		return 0, false, nil // 0s: disabled
-	case d < 1 || d >= math.MaxInt64:
+	case errors.Is(err, options.ErrOutOfRange):
 		return 0, false, fmt.Errorf("Expiration %q is out of range", v)
+	case err != nil:
+		return 0, false, fmt.Errorf("Expiration %q: want disabled, enabled, or a lifetime such as 30s, 5m, 1h or 1d", v)
+	case d == 0:
+		return 0, false, nil // 0s: disabled
 	}
-	return time.Duration(d), true, nil
+	return d, true, nil
 }
 
 // expiresOn reports whether the configuration turns expiration on.

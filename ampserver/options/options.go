@@ -1,6 +1,7 @@
 package options
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -233,9 +234,25 @@ func parseConflation(v string) (Conflation, error) {
 	return Conflation{Mode: ConflationInterval, Interval: d}, nil
 }
 
+// ErrOutOfRange marks a duration whose number and unit parse but whose
+// value does not fit (below a nanosecond, or above about 146 years).
+var ErrOutOfRange = errors.New("out of range")
+
 // ParseInterval parses an AMPS interval such as `100ms`, `1s` or `1m`.
 // The unit is required and the result must be positive.
 func ParseInterval(v string) (time.Duration, error) {
+	d, err := ParseDuration(v, 0)
+	if err == nil && d == 0 {
+		err = fmt.Errorf("interval %q is %w", strings.TrimSpace(v), ErrOutOfRange)
+	}
+	return d, err
+}
+
+// ParseDuration parses a non-negative number with an AMPS unit (ns, us, ms,
+// s, m, h, d, w). A bare number counts in units of bare; with bare 0 the
+// unit is required. Zero is allowed; a value that is not zero but below a
+// nanosecond, or too large for a time.Duration, wraps ErrOutOfRange.
+func ParseDuration(v string, bare time.Duration) (time.Duration, error) {
 	v = strings.TrimSpace(v)
 	i := 0
 	for i < len(v) && (v[i] >= '0' && v[i] <= '9' || v[i] == '.') {
@@ -256,8 +273,15 @@ func ParseInterval(v string) (time.Duration, error) {
 		mult = time.Minute
 	case "h":
 		mult = time.Hour
+	case "d":
+		mult = 24 * time.Hour
+	case "w":
+		mult = 7 * 24 * time.Hour
 	case "":
-		return 0, fmt.Errorf("interval %q needs a unit (ms, s, m)", v)
+		if bare == 0 {
+			return 0, fmt.Errorf("interval %q needs a unit (ms, s, m)", v)
+		}
+		mult = bare
 	default:
 		return 0, fmt.Errorf("interval %q has unknown unit %q", v, unit)
 	}
@@ -266,8 +290,8 @@ func ParseInterval(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("interval %q is not a number with a unit", v)
 	}
 	d := f * float64(mult)
-	if d < 1 || d > float64(1<<62) {
-		return 0, fmt.Errorf("interval %q is out of range", v)
+	if (f != 0 && d < 1) || d > float64(1<<62) {
+		return 0, fmt.Errorf("interval %q is %w", v, ErrOutOfRange)
 	}
 	return time.Duration(d), nil
 }
